@@ -1,0 +1,95 @@
+"""Read-only records the Vault returns to its faces (CLI, app, toolbelt). None of them holds a value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from faas_tui.core.values import SecretFormat
+
+DEFAULT_CACHE_TTL = 300  # seconds: the runtime client's default cache lifetime (SPEC §1)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    name: str
+    secrets: int  # user secrets only; system secrets are counted apart
+    deployed: int | None  # number of the active deployment, None if never deployed
+    deployed_at: datetime | None
+    pending: int  # user secrets changed (or added, or deleted) since the active deployment
+    source_dir: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SecretInfo:
+    function: str
+    name: str
+    kind: str  # "user" or "system"
+    format: SecretFormat
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deployed_version: int | None  # the version the active deployment binds, None if unbound
+    pending_redeploy: bool
+    description: str = ""
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind == "system"
+
+    def cached_until(self, ttl: int = DEFAULT_CACHE_TTL) -> datetime | None:
+        """For a pending change: until when cached readers may still see the old value."""
+        return self.updated_at + timedelta(seconds=ttl) if self.pending_redeploy else None
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentInfo:
+    function: str
+    number: int
+    created_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFileInfo:
+    id: str
+    label: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    function: str | None
+    name: str | None
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What an import does, names only."""
+
+    function: str
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    applied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    function: str
+    name: str
+    kind: str  # "user", "system", or "missing" for a name the code mentions but the store lacks
+    format: SecretFormat | None
+    version: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    age_days: int | None
+    deployed_version: int | None
+    flags: tuple[str, ...] = field(default_factory=tuple)

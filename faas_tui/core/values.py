@@ -1,0 +1,103 @@
+"""Secret values: the Plaintext and JSON formats, size limits, and JSON errors with line and column."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from faas_tui.core.errors import ValidationError
+
+MAX_VALUE_BYTES = 64 * 1024
+
+
+class SecretFormat(StrEnum):
+    PLAINTEXT = "plaintext"
+    JSON = "json"
+
+    @property
+    def label(self) -> str:
+        return "Plaintext" if self is SecretFormat.PLAINTEXT else "JSON"
+
+
+def value_problem(value: str, fmt: SecretFormat) -> str | None:
+    """Why a value cannot be stored in this format, or None when it can."""
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "the value is not valid text (it contains a lone surrogate)"
+    if size == 0:
+        return "the value is empty; a secret needs at least 1 byte"
+    if size > MAX_VALUE_BYTES:
+        return f"the value is {size:,} bytes; the limit is {MAX_VALUE_BYTES:,} bytes (64 KiB)"
+    if "\x00" in value:
+        return "the value contains a NUL byte, which no environment variable can carry"
+    if fmt is SecretFormat.JSON:
+        return json_problem(value)
+    return None
+
+
+def check_value(value: str, fmt: SecretFormat) -> str:
+    """Return the value unchanged if it can be stored, or raise ValidationError saying why not."""
+    problem = value_problem(value, fmt)
+    if problem:
+        raise ValidationError(problem)
+    return value
+
+
+def json_problem(text: str) -> str | None:
+    """Why text is not a JSON object (with line and column for a syntax error), or None."""
+    if text.startswith("\ufeff"):
+        return "invalid JSON at line 1, column 1: remove the byte-order mark (BOM)"
+    try:
+        parsed = parse_json(text)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except _DuplicateKey as exc:
+        return f"invalid JSON: the key {exc.args[0]!r} appears twice in one object"
+    except _NotJson as exc:
+        return f"invalid JSON: {exc.args[0]} is not a JSON value"
+    except RecursionError:
+        return "invalid JSON: the value is nested too deeply"
+    if not isinstance(parsed, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+        return f"a JSON secret must be an object {{…}}, not {kind.get(type(parsed), 'a number')}"
+    return None
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON: no NaN/Infinity, no duplicate keys."""
+    return json.loads(text, object_pairs_hook=_unique_object, parse_constant=_refuse_constant)
+
+
+def decode_value(text: str, fmt: SecretFormat) -> str | dict[str, Any]:
+    """The runtime form of a stored value: a str for Plaintext, a dict for JSON."""
+    return parse_json(text) if fmt is SecretFormat.JSON else text
+
+
+def env_text(text: str, fmt: SecretFormat) -> str:
+    """The environment-variable form: JSON values as compact JSON text."""
+    if fmt is SecretFormat.JSON:
+        return json.dumps(parse_json(text), separators=(",", ":"), ensure_ascii=False)
+    return text
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = item
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)

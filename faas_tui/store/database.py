@@ -1,0 +1,146 @@
+"""Where a store lives and how it is opened: URL resolution, private files, SQLite pragmas.
+
+SQLite gets WAL, synchronous=FULL, secure_delete and a busy timeout; every write transaction starts
+with BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from faas_tui.core.errors import StoreError, ValidationError
+
+BUSY_TIMEOUT_S = 10.0
+WRITE_OPTION = "faas_tui_write"
+
+
+def default_store_path() -> Path:
+    """`store.db` in the user data dir, computed when asked (never at import time)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("faas-tui", appauthor=False)) / "store.db"
+
+
+def resolve_store(option: str | None) -> str:
+    """The store URL: the option wins over FAAS_TUI_STORE, which wins over the default path."""
+    given = option or os.environ.get("FAAS_TUI_STORE") or str(default_store_path())
+    return to_url(given)
+
+
+def to_url(given: str) -> str:
+    """A SQLite path or a SQLAlchemy URL, as a URL; anything else is refused with one line."""
+    if "\x00" in given:
+        raise ValidationError("invalid store: it contains a NUL character")
+    if "://" not in given:
+        return "sqlite:///" + str(Path(given).expanduser().absolute())
+    try:
+        url = make_url(given)
+    except ArgumentError:
+        raise ValidationError(
+            f"invalid store URL {given!r}: give a file path, sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValidationError("invalid store URL: a SQLite store needs a file path")
+        return given
+    if url.get_backend_name() == "postgresql":
+        if url.get_driver_name() not in ("psycopg", "psycopg2"):
+            raise ValidationError(
+                "invalid store URL: use postgresql+psycopg://… (install faas-tui[postgres])"
+            )
+        return given
+    raise ValidationError(
+        f"unsupported store {url.get_backend_name()!r}: use a SQLite path or postgresql+psycopg://…"
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store, or None for a server database."""
+    parsed = make_url(url)
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" else None
+
+
+def display_store(url: str) -> str:
+    """The store for messages: the path of a SQLite file, a server URL without its password."""
+    path = sqlite_path(url)
+    return str(path) if path else make_url(url).render_as_string(hide_password=True)
+
+
+def store_file_exists(url: str) -> bool:
+    path = sqlite_path(url)
+    return path is None or path.exists()
+
+
+def prepare_private_file(path: Path) -> None:
+    """Create the store folder 0700 and the database file 0600 before SQLite touches them."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+    make_private(path)
+
+
+def make_private(path: Path) -> None:
+    """Force 0600 on the database and its -wal/-shm, 0700 on its folder, when we own them."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        _chmod_if_owned(candidate, 0o600)
+    _chmod_if_owned(path.parent, 0o700)
+
+
+def _chmod_if_owned(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(path, mode)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that never puts statement parameters (ciphertexts, names) into error text."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        assert path is not None
+        engine = create_engine(
+            url,
+            hide_parameters=True,
+            connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        )
+        _configure_sqlite(engine, path)
+        return engine
+    try:
+        return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    except ModuleNotFoundError:
+        raise StoreError(
+            "PostgreSQL support is not installed: pip install 'faas-tui[postgres]'"
+        ) from None
+
+
+def _configure_sqlite(engine: Engine, path: Path) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+        make_private(path)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
