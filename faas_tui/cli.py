@@ -229,7 +229,7 @@ def _needs_subcommand(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> str:
-    from faas_tui.store.database import resolve_store
+    from faas_tui.store.location import resolve_store
 
     return resolve_store(getattr(args, "store", None))
 
@@ -248,7 +248,7 @@ def open_vault(args: argparse.Namespace, *, read_only: bool = False) -> Vault:
         vault = Vault.open(store, key_file=key_file, read_only=read_only)
     else:
         if not Vault.exists(store):
-            from faas_tui.store.database import display_store
+            from faas_tui.store.location import display_store
 
             raise ValidationError(
                 f"no store at {display_store(store)}: create one with `faas-tui init`"
@@ -408,7 +408,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from faas_tui.store.database import display_store
+    from faas_tui.store.location import display_store
     from faas_tui.store.vault import Vault
 
     store = _store(args)
@@ -426,7 +426,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
     from faas_tui.demo import DEMO_PASSPHRASE, demo_data, demo_deployments
-    from faas_tui.store.database import display_store
+    from faas_tui.store.location import display_store
     from faas_tui.store.vault import Vault
 
     explicit = getattr(args, "store", None) or os.environ.get("FAAS_TUI_STORE")

@@ -1,4 +1,4 @@
-"""Where a store lives and how it is opened: URL resolution, private files, SQLite pragmas.
+"""How a store is opened: private files, the engine, SQLite pragmas.
 
 SQLite gets WAL, synchronous=FULL, secure_delete and a busy timeout; every write transaction starts
 with BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing half-way.
@@ -12,70 +12,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from faas_tui.core.errors import StoreError, ValidationError
+from faas_tui.core.errors import StoreError
+from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
+    display_store,
+    resolve_store,
+    sqlite_path,
+    store_file_exists,
+    to_url,
+)
 
 BUSY_TIMEOUT_S = 10.0
 WRITE_OPTION = "faas_tui_write"
-
-
-def default_store_path() -> Path:
-    """`store.db` in the user data dir, computed when asked (never at import time)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("faas-tui", appauthor=False)) / "store.db"
-
-
-def resolve_store(option: str | None) -> str:
-    """The store URL: the option wins over FAAS_TUI_STORE, which wins over the default path."""
-    given = option or os.environ.get("FAAS_TUI_STORE") or str(default_store_path())
-    return to_url(given)
-
-
-def to_url(given: str) -> str:
-    """A SQLite path or a SQLAlchemy URL, as a URL; anything else is refused with one line."""
-    if "\x00" in given:
-        raise ValidationError("invalid store: it contains a NUL character")
-    if "://" not in given:
-        return "sqlite:///" + str(Path(given).expanduser().absolute())
-    try:
-        url = make_url(given)
-    except ArgumentError:
-        raise ValidationError(
-            f"invalid store URL {given!r}: give a file path, sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB"
-        ) from None
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
-            raise ValidationError("invalid store URL: a SQLite store needs a file path")
-        return given
-    if url.get_backend_name() == "postgresql":
-        if url.get_driver_name() not in ("psycopg", "psycopg2"):
-            raise ValidationError(
-                "invalid store URL: use postgresql+psycopg://… (install faas-tui[postgres])"
-            )
-        return given
-    raise ValidationError(
-        f"unsupported store {url.get_backend_name()!r}: use a SQLite path or postgresql+psycopg://…"
-    )
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite store, or None for a server database."""
-    parsed = make_url(url)
-    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" else None
-
-
-def display_store(url: str) -> str:
-    """The store for messages: the path of a SQLite file, a server URL without its password."""
-    path = sqlite_path(url)
-    return str(path) if path else make_url(url).render_as_string(hide_password=True)
-
-
-def store_file_exists(url: str) -> bool:
-    path = sqlite_path(url)
-    return path is None or path.exists()
 
 
 def prepare_private_file(path: Path) -> None:
