@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -62,6 +63,22 @@ def encode_aad(*fields: str | bytes | int) -> bytes:
         data = value if isinstance(value, bytes) else str(value).encode("utf-8")
         out += len(data).to_bytes(4, "big") + data
     return bytes(out)
+
+
+MANIFEST_MAC_PURPOSE = "faas-tui manifest mac"  # HKDF info of the manifest MAC sub-key
+
+
+def value_aad(store_id: str, function: str, name: str, version: int, fmt: str) -> bytes:
+    """The associated data of one stored value (shared by the Vault and the runtime toolbelt)."""
+    return encode_aad("value", store_id, function, name, version, fmt)
+
+
+def function_manifest(
+    mac_key: SecretKey, store_id: str, function: str, rows: Iterable[Sequence[str | int]]
+) -> bytes:
+    """The MAC over a function's (name, version, format, kind) rows, given sorted by name."""
+    fields = [field for row in rows for field in row]
+    return mac(mac_key, encode_aad("function", store_id, function, *fields))
 
 
 def seal(key: SecretKey, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:

@@ -144,7 +144,7 @@ class Vault:
 
     def _set_data_key(self, data_key: SecretKey) -> None:
         self._data_key = data_key
-        self._mac_key = data_key.subkey("faas-tui manifest mac")
+        self._mac_key = data_key.subkey(crypto.MANIFEST_MAC_PURPOSE)
         self._fingerprint_key = data_key.subkey("faas-tui value fingerprint")
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -1218,10 +1218,7 @@ class Vault:
             .where(Secret.function_id == fn.id)
             .order_by(Secret.name)
         ).all()
-        fields = [field for row in rows for field in row]
-        return crypto.mac(
-            self._mac_key, crypto.encode_aad("function", self.store_id, fn.name, *fields)
-        )
+        return crypto.function_manifest(self._mac_key, self.store_id, fn.name, rows)
 
     def _store_manifest(self, s: Session) -> bytes:
         functions = s.exec(
@@ -1263,7 +1260,7 @@ class Vault:
 
 
 def _value_aad(store_id: str, function: str, name: str, version: int, fmt: str) -> bytes:
-    return crypto.encode_aad("value", store_id, function, name, version, fmt)
+    return crypto.value_aad(store_id, function, name, version, fmt)  # shared with the toolbelt
 
 
 def _utc(moment: datetime) -> datetime:
