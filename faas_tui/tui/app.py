@@ -1,0 +1,271 @@
+"""The faas-tui app: `FaasApp`, the one factory `make_app` (CLI, tests, screenshots) and `run_app`.
+
+Kept light on purpose: SQLAlchemy, SQLModel and the Vault are imported only once the user unlocks,
+so the passphrase prompt is on screen as fast as a bare Textual app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from faas_tui.tui.clipboard import Clipboard, LocalCopy, pyperclip_copy
+from faas_tui.tui.messages import Unlocked, VaultChanged
+from faas_tui.tui.resources import stylesheet
+from faas_tui.tui.screens.unlock import UnlockScreen
+
+if TYPE_CHECKING:
+    from faas_tui.core.errors import FaasError
+    from faas_tui.core.records import FunctionInfo
+    from faas_tui.store.crypto import KdfParams
+    from faas_tui.store.vault import Vault
+
+IDLE_LOCK_S = 600.0  # SPEC §4: the app locks itself after 10 minutes without a key press
+STYLESHEETS = (
+    "app.tcss",
+    "unlock.tcss",
+    "dashboard.tcss",
+    "function.tcss",
+    "modals.tcss",
+    "tables.tcss",
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FaasApp(App[int]):
+    """Unlock, then the functions dashboard; every change goes through the Vault service."""
+
+    TITLE = "faas-tui"
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys", id="help", tooltip="List this screen's keys"),
+        Binding("l", "lock", "Lock", id="lock", tooltip="Forget the key and ask again"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        store: str,
+        *,
+        read_only: bool = False,
+        key_file: str | None = None,
+        vault: Vault | None = None,
+        demo: bool = False,
+        clock: Clock = utc_now,
+        kdf: KdfParams | None = None,
+        idle_lock_seconds: float = IDLE_LOCK_S,
+        local_clipboard: LocalCopy | None = pyperclip_copy,
+        clipboard_clear_after: float = 30.0,
+    ) -> None:
+        super().__init__(css_path=[stylesheet(name) for name in STYLESHEETS])
+        self.store = store
+        self.read_only = read_only or bool(vault and vault.read_only)
+        self.key_file = key_file
+        self.vault = vault
+        self.demo = demo
+        self.clock = clock
+        self.kdf = kdf
+        self.idle_lock_seconds = idle_lock_seconds
+        self.copier = Clipboard(self, local=local_clipboard, clear_after=clipboard_clear_after)
+        self.changes = 0  # bumped on every VaultChanged; screens reload when theirs is older
+        self._last_input = monotonic()
+        self._warned: set[str] = set()
+        if self.read_only:
+            self.sub_title = "read-only"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.vault is not None:
+            self._open_dashboard(None)
+        else:
+            self.push_screen(UnlockScreen())
+        self.set_interval(min(5.0, self.idle_lock_seconds / 4), self._lock_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self._last_input = monotonic()
+        await super().on_event(event)
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        self.vault = message.vault
+        self.read_only = self.read_only or message.vault.read_only
+        self._last_input = monotonic()
+        self._open_dashboard(message.functions)
+        self.show_integrity_warnings()
+
+    def on_vault_changed(self, message: VaultChanged) -> None:
+        self.changes += 1
+        self.show_integrity_warnings()
+
+    def _open_dashboard(self, functions: list[FunctionInfo] | None) -> None:
+        from faas_tui.tui.screens.dashboard import DashboardScreen
+
+        dashboard = DashboardScreen(functions)
+        if isinstance(self.screen, UnlockScreen):
+            self.switch_screen(dashboard)
+        else:
+            self.push_screen(dashboard)
+        if self.vault is not None:
+            self.show_integrity_warnings()
+
+    async def action_quit(self) -> None:
+        self.copier.clear_if_pending()  # a copied value must not outlive the app
+        await super().action_quit()
+
+    def close_vault(self) -> None:
+        """Close the unlocked Vault, if any (locking, and after the app has exited)."""
+        self._drop_vault()
+
+    def _drop_vault(self) -> None:
+        vault, self.vault = self.vault, None
+        if vault is not None:
+            vault.close()
+
+    # --- locking -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lock":
+            return self.vault is not None
+        return True
+
+    async def action_lock(self) -> None:
+        await self.lock()
+
+    async def lock(self, reason: str = "") -> None:
+        """Forget the unlocked Vault, close every screen above the base and ask to unlock again."""
+        self._drop_vault()
+        self.copier.clear_if_pending()
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.switch_screen(UnlockScreen(message=reason))
+
+    async def _lock_when_idle(self) -> None:
+        idle = monotonic() - self._last_input
+        if self.vault is not None and idle >= self.idle_lock_seconds:
+            minutes = max(1, round(self.idle_lock_seconds / 60))
+            await self.lock(f"Locked after {minutes} min without a key press.")
+
+    # --- reporting ---------------------------------------------------------------------------
+
+    def report(self, error: FaasError | str, *, title: str = "") -> None:
+        """One line for the user, never a traceback."""
+        text = str(error).strip().splitlines()
+        self.notify(text[0] if text else "failed", title=title, severity="error", timeout=8)
+
+    def refuse_read_only(self) -> None:
+        self.notify(
+            "Read-only mode: changes are disabled (opened with --read-only).",
+            severity="warning",
+        )
+
+    def show_integrity_warnings(self) -> None:
+        """Each integrity warning of the Vault, once, as a notification that stays a while."""
+        if self.vault is None:
+            return
+        for warning in self.vault.integrity_warnings:
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.notify(warning, title="Integrity warning", severity="warning", timeout=30)
+
+    def copy(self, text: str, *, what: str, sensitive: bool = False) -> None:
+        """Copy to the clipboards and say which were used (values are cleared after 30 s)."""
+        used = self.copier.copy(text, sensitive=sensitive)
+        later = " (cleared in 30 s)" if sensitive else ""
+        self.notify(f"Copied {what} to the {used}{later}.", title="Copied")
+
+    # --- help and command palette -----------------------------------------------------------
+
+    def action_help(self) -> None:
+        from faas_tui.tui.modals.help import HelpModal
+
+        self.push_screen(HelpModal(list(self.key_help(self.screen))))
+
+    def key_help(self, screen: Screen[object]) -> Iterable[tuple[str, str, bool]]:
+        """(keys, description, enabled) for every described binding active on the screen."""
+        grouped: dict[tuple[str, str], tuple[list[str], bool]] = {}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system:
+                continue
+            keys, enabled = grouped.setdefault(
+                (binding.action, binding.description), ([], active.enabled)
+            )
+            keys.append(self.get_key_display(binding))
+        for (_, description), (keys, enabled) in grouped.items():
+            yield " / ".join(keys), description, enabled
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, plus every described, enabled key of the current screen."""
+        yield from super().get_system_commands(screen)
+        seen: set[tuple[int, str]] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or not active.enabled or binding.action == "quit":
+                continue
+            if (id(active.node), binding.action) in seen:
+                continue
+            seen.add((id(active.node), binding.action))
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"key: {self.get_key_display(binding)}",
+                partial(self.run_action, binding.action, active.node),
+            )
+
+
+def make_app(
+    store: str,
+    *,
+    read_only: bool = False,
+    key_file: str | None = None,
+    vault: Vault | None = None,
+    demo: bool = False,
+    clock: Clock = utc_now,
+    kdf: KdfParams | None = None,
+    idle_lock_seconds: float = IDLE_LOCK_S,
+    local_clipboard: LocalCopy | None = pyperclip_copy,
+    clipboard_clear_after: float = 30.0,
+) -> FaasApp:
+    """The one way to build the app: the CLI, the tests and the screenshot script all call this."""
+    return FaasApp(
+        store,
+        read_only=read_only,
+        key_file=key_file,
+        vault=vault,
+        demo=demo,
+        clock=clock,
+        kdf=kdf,
+        idle_lock_seconds=idle_lock_seconds,
+        local_clipboard=local_clipboard,
+        clipboard_clear_after=clipboard_clear_after,
+    )
+
+
+def run_app(
+    store: str,
+    read_only: bool = False,
+    key_file: str | None = None,
+    vault: Vault | None = None,
+    demo: bool = False,
+) -> int:
+    """Run the app in this terminal until the user quits; returns the process exit code."""
+    app = make_app(store, read_only=read_only, key_file=key_file, vault=vault, demo=demo)
+    try:
+        result = app.run()
+    finally:
+        app.close_vault()
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return result or 0

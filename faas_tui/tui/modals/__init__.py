@@ -1,0 +1,1 @@
+"""Modal dialogs (`ModalScreen[T]`): each returns its result through `dismiss`, escape cancels."""

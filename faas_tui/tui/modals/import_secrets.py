@@ -1,0 +1,168 @@
+"""Import with a plan: read a `.env` or JSON file, show what would be added, replaced or left
+unchanged (names only, from a dry run), and apply it in one transaction on confirmation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static, Switch
+
+from faas_tui.core.errors import ConflictError, FaasError
+from faas_tui.tui.messages import ImportPlanned, WorkFailed
+
+if TYPE_CHECKING:
+    from faas_tui.core.imports import Entry
+    from faas_tui.core.records import ImportPlan
+    from faas_tui.store.vault import Vault
+
+
+def describe_plan(plan: ImportPlan) -> str:
+    """The plan as lines of names: never a value."""
+    lines = []
+    for title, names in (
+        ("Added", plan.added),
+        ("Replaced", plan.replaced),
+        ("Unchanged", plan.unchanged),
+    ):
+        lines.append(f"{title} ({len(names)}): {', '.join(names) if names else '—'}")
+    return "\n".join(lines)
+
+
+class ImportModal(ModalScreen["ImportPlan | None"]):
+    """Preview first (a dry run), then Import; returns the applied plan, or None on cancel."""
+
+    BINDINGS = [
+        Binding("enter", "preview", "Preview", id="import.preview"),
+        Binding("ctrl+s", "apply", "Import", priority=True, id="import.apply"),
+        Binding("escape", "cancel", "Cancel", id="import.cancel"),
+    ]
+    AUTO_FOCUS = "#import-path"
+
+    def __init__(self, vault: Vault, function: str) -> None:
+        super().__init__()
+        self.vault = vault
+        self.function = function
+        self.plan: ImportPlan | None = None
+        self._entries: list[Entry] | None = None  # values: kept only until applied or cancelled
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="import-dialog"):
+            yield Static(
+                f"Import secrets into {self.function}", classes="dialog-title", markup=False
+            )
+            yield Label("A .env file, or a .json file holding one object")
+            yield Input(placeholder="e.g. ./production.env", id="import-path", compact=True)
+            with Horizontal(id="overwrite-row"):
+                yield Switch(False, id="overwrite")
+                yield Label("Replace existing secrets whose value differs")
+            yield LoadingIndicator(id="import-busy")
+            with VerticalScroll(id="import-plan-box"):
+                yield Static(
+                    "Press enter to see the plan. Nothing is stored until you import.",
+                    id="import-plan",
+                    markup=False,
+                )
+            yield Static("", id="import-problem", classes="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Preview", id="preview", compact=True)
+                yield Button("Import", id="apply", variant="primary", disabled=True, compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#import-busy").display = False
+
+    @on(Input.Changed, "#import-path")
+    @on(Switch.Changed, "#overwrite")
+    def _inputs_changed(self) -> None:
+        """A plan is only good for the file and option it was made with."""
+        self.plan = None
+        self._entries = None
+        self.query_one("#apply", Button).disabled = True
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        path = self.query_one("#import-path", Input).value.strip()
+        if not path:
+            self._say("Type the path of a .env or .json file.")
+            return
+        self._busy(True)
+        self._plan(path, self.query_one("#overwrite", Switch).value)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _plan(self, path: str, overwrite: bool) -> None:
+        from pathlib import Path
+
+        from faas_tui.core.imports import read_import_file
+
+        try:
+            entries = read_import_file(Path(path).expanduser())
+            plan = self.vault.import_secrets(
+                self.function, entries, overwrite=overwrite, dry_run=True
+            )
+        except FaasError as error:
+            self.post_message(WorkFailed(error))
+            return
+        self._entries = entries
+        self.post_message(ImportPlanned(plan))
+
+    def on_import_planned(self, message: ImportPlanned) -> None:
+        self._busy(False)
+        self.plan = message.plan
+        total = len(self.plan.added) + len(self.plan.replaced)
+        self.query_one("#import-plan", Static).update(
+            describe_plan(self.plan)
+            + ("\nPress ctrl+s (Import) to apply it." if total else "\nNothing to import.")
+        )
+        self.query_one("#apply", Button).disabled = not total
+        self._say("")
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self._busy(False)
+        error = message.error
+        text = str(error)
+        if isinstance(error, ConflictError) and "--overwrite" in text:
+            text = text.split(":")[0] + ": switch on “Replace existing” to replace them"
+        self._say(text)
+
+    @on(Button.Pressed, "#apply")
+    def action_apply(self) -> None:
+        if self.plan is None or self._entries is None:
+            self._say("Preview the plan first (enter).")
+            return
+        self._busy(True)
+        self._apply(self._entries, self.query_one("#overwrite", Switch).value)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _apply(self, entries: list[Entry], overwrite: bool) -> None:
+        try:
+            plan = self.vault.import_secrets(self.function, entries, overwrite=overwrite)
+        except FaasError as error:
+            self.post_message(WorkFailed(error))
+            return
+        self.app.call_from_thread(self._done, plan)
+
+    def _done(self, plan: ImportPlan) -> None:
+        self._entries = None
+        self.dismiss(plan)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self._entries = None
+        self.dismiss(None)
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#import-busy").display = busy
+        for button in self.query(Button):
+            if button.id != "cancel":
+                button.disabled = busy or (button.id == "apply" and self.plan is None)
+
+    def _say(self, text: str) -> None:
+        lines = text.strip().splitlines()
+        self.query_one("#import-problem", Static).update(lines[0] if lines else "")

@@ -1,0 +1,69 @@
+"""Set or clear a function's source folder, which the audit scans for the secret names code reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from faas_tui.core.errors import FaasError
+
+if TYPE_CHECKING:
+    from faas_tui.store.vault import Vault
+
+
+class SourceFolderModal(ModalScreen[bool]):
+    """Returns True when the folder was saved (an empty field clears it)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="source.save"),
+        Binding("escape", "cancel", "Cancel", id="source.cancel"),
+    ]
+    AUTO_FOCUS = "#source-path"
+
+    def __init__(self, vault: Vault, function: str, current: str | None) -> None:
+        super().__init__()
+        self.vault = vault
+        self.function = function
+        self.current = current or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="source-dialog"):
+            yield Static(f"Source folder of {self.function}", classes="dialog-title", markup=False)
+            yield Static(
+                'The audit scans this folder for env.NAME, read_secret("NAME"), os.environ '
+                "and process.env reads: stored names nothing reads are UNREFERENCED, names "
+                "read but not stored are MISSING. Leave it empty to clear it.",
+                classes="dialog-subtitle",
+                markup=False,
+            )
+            yield Label("Folder")
+            yield Input(
+                self.current, placeholder="e.g. ~/code/billing", id="source-path", compact=True
+            )
+            yield Static("", id="source-problem", classes="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    @on(Input.Submitted, "#source-path")
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        folder = self.query_one("#source-path", Input).value.strip() or None
+        try:
+            self.vault.set_source_dir(self.function, folder)
+        except FaasError as error:
+            lines = str(error).strip().splitlines()
+            self.query_one("#source-problem", Static).update(lines[0] if lines else "")
+            return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

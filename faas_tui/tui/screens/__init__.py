@@ -1,0 +1,1 @@
+"""Full screens of the app: unlock, dashboard, function, system secrets, audit, event log."""

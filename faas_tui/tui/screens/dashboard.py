@@ -1,0 +1,233 @@
+"""The functions dashboard: every function with its secret count, last deploy and pending changes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from faas_tui.core.errors import FaasError
+from faas_tui.tui.formatting import last_deploy, plural
+from faas_tui.tui.messages import FunctionsLoaded, VaultChanged, WorkFailed
+from faas_tui.tui.screens.base import VaultScreen, refusals
+
+if TYPE_CHECKING:
+    from faas_tui.core.records import FunctionInfo
+
+Row = tuple[str, Text, str, Text]
+
+
+def function_row(info: FunctionInfo) -> Row:
+    pending = Text(str(info.pending), justify="right", style="bold" if info.pending else "")
+    return (info.name, Text(str(info.secrets), justify="right"), last_deploy(info), pending)
+
+
+class DashboardScreen(VaultScreen):
+    """The function list with a filter box; `enter` opens the function under the cursor."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="dashboard.open"),
+        Binding("n", "new_function", "New function", id="dashboard.new"),
+        Binding("d", "delete_function", "Delete", id="dashboard.delete"),
+        Binding("delete", "delete_function", "Delete", show=False, id="dashboard.delete_key"),
+        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        Binding("a", "audit", "Audit", id="dashboard.audit"),
+        Binding("L", "log", "Log", id="dashboard.log", tooltip="The event log"),
+        Binding("r", "reload", "Reload", show=False, id="dashboard.reload"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear"),
+        *refusals("n", "d", "delete"),
+    ]
+    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new_function", "delete_function"})
+
+    def __init__(self, functions: list[FunctionInfo] | None = None) -> None:
+        super().__init__()
+        self._functions: list[FunctionInfo] = []
+        self._rows: list[Row] = []
+        self._initial = functions
+        self._seen = -1
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Filter functions  ( / )", id="filter")
+        table: DataTable[str | Text] = DataTable(
+            id="functions", cursor_type="row", zebra_stripes=True
+        )
+        table.add_column("Name", key="name")
+        table.add_column("Secrets", key="secrets")
+        table.add_column("Last deploy", key="deployed")
+        table.add_column("Pending", key="pending")
+        yield table
+        yield Static("Loading…", id="dash-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Functions" + (" · read-only" if self.read_only else "")
+        self.query_one("#functions", DataTable).focus()
+        if self._initial is not None:
+            self._show(self._initial)
+            self._initial = None
+        else:
+            self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        if self._seen not in (-1, self.faas.changes):
+            self.action_reload()
+
+    # --- loading and filtering ---------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="functions", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            self.post_message(FunctionsLoaded(self.vault.list_functions()))
+        except FaasError as error:
+            self.post_message(WorkFailed(error))
+
+    def on_functions_loaded(self, message: FunctionsLoaded) -> None:
+        self._show(message.functions)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.faas.report(message.error)
+
+    def _show(self, functions: list[FunctionInfo]) -> None:
+        self._seen = self.faas.changes
+        self._functions = functions
+        self._rows = [function_row(info) for info in functions]
+        self._fill()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        keep = self.selected
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        rows = [row for row in self._rows if needle in row[0]] if needle else self._rows
+        table.clear()
+        for row in rows:
+            table.add_row(*row, key=row[0])
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self._status(len(rows))
+
+    def _status(self, shown: int) -> None:
+        total = len(self._functions)
+        secrets = sum(info.secrets for info in self._functions)
+        pending = sum(1 for info in self._functions if info.pending)
+        parts = [plural(total, "function"), plural(secrets, "secret")]
+        if pending:
+            parts.append(f"{pending} with changes pending redeploy")
+        if shown != total:
+            parts.insert(0, f"showing {shown} of {total}")
+        if not total:
+            parts = ["No functions yet: press n to create one."]
+        self.query_one("#dash-status", Static).update(" · ".join(parts))
+
+    @property
+    def selected(self) -> str | None:
+        """The function name under the cursor, or None when the table is empty."""
+        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.value:
+            field.value = ""
+        self.query_one("#functions", DataTable).focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#functions", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#functions")
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        name = self.selected
+        if name is None:
+            self.notify("No function to open: press n to create one.")
+            return
+        from faas_tui.tui.screens.function import FunctionScreen
+
+        info = next((f for f in self._functions if f.name == name), None)
+        self.app.push_screen(FunctionScreen(name, info))
+
+    def action_new_function(self) -> None:
+        from faas_tui.tui.modals.new_function import NewFunctionModal
+
+        self.app.push_screen(NewFunctionModal(self.vault), self._function_created)
+
+    def _function_created(self, name: str | None) -> None:
+        if name is None:
+            return
+        self.post_message(VaultChanged(name))
+        self.query_one("#filter", Input).value = ""
+        self.notify(f"Created function {name}.")
+        self._reload_and_select(name)
+
+    @work(thread=True, exclusive=True, group="functions", exit_on_error=False)
+    def _reload_and_select(self, name: str) -> None:
+        try:
+            functions = self.vault.list_functions()
+        except FaasError as error:
+            self.post_message(WorkFailed(error))
+            return
+        self.app.call_from_thread(self._show_and_select, functions, name)
+
+    def _show_and_select(self, functions: list[FunctionInfo], name: str) -> None:
+        self._show(functions)
+        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        if name in table.rows:
+            table.move_cursor(row=table.get_row_index(name), animate=False)
+
+    def action_delete_function(self) -> None:
+        name = self.selected
+        if name is None:
+            return
+        from faas_tui.tui.modals.confirm_delete import ConfirmDeleteModal
+
+        info = next((f for f in self._functions if f.name == name), None)
+        details = [
+            f"This deletes the function {name}, its {plural(info.secrets if info else 0, 'secret')}, "
+            "its system secrets, every stored version of every value and its deployments."
+        ]
+        self.app.push_screen(
+            ConfirmDeleteModal("function", name, details), lambda ok: self._delete(name, ok)
+        )
+
+    def _delete(self, name: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        try:
+            self.vault.delete_function(name)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        self.post_message(VaultChanged(name))
+        self.notify(f"Deleted function {name}. This cannot be undone.")
+        self.action_reload()
+
+    def action_audit(self) -> None:
+        from faas_tui.tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
+    def action_log(self) -> None:
+        from faas_tui.tui.screens.event_log import EventLogScreen
+
+        self.app.push_screen(EventLogScreen())

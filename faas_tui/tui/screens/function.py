@@ -1,0 +1,368 @@
+"""One function: tabs Overview (deploy state, pending changes, usage) and Settings (the Secrets section).
+
+The secret table shows names and metadata only; a value is never read here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from faas_tui.core.errors import FaasError
+from faas_tui.tui.formatting import plural, usage_snippet, utc, when
+from faas_tui.tui.messages import FunctionLoaded, VaultChanged, WorkFailed
+from faas_tui.tui.screens.base import VaultScreen, refusals
+
+if TYPE_CHECKING:
+    from faas_tui.core.records import FunctionInfo, ImportPlan, SecretInfo
+
+SECRETS_HELP = (
+    "Secrets are encrypted in the store and bound to the function when you deploy it. "
+    "A value is visible only while you type it; after saving, nothing shows it again. "
+    "The function also has [@click=screen.system_secrets]system secrets[/] for internal "
+    "services: read-only, and best kept out of your code."
+)
+
+
+class FunctionScreen(VaultScreen):
+    """Overview and Settings of one function; opens on Settings with the secret list focused."""
+
+    BINDINGS = [
+        Binding("n", "add_secret", "Add a secret", id="function.add"),
+        Binding("u", "update_secret", "Update value", id="function.update"),
+        Binding("d", "delete_secret", "Delete", id="function.delete"),
+        Binding("delete", "delete_secret", "Delete", show=False, id="function.delete_key"),
+        Binding("s", "system_secrets", "System secrets", id="function.system"),
+        Binding("D", "deploy", "Deploy", id="function.deploy"),
+        Binding("c", "copy_snippet", "Copy usage", id="function.copy"),
+        Binding("i", "import_secrets", "Import", show=False, id="function.import"),
+        Binding("f", "source_folder", "Source folder", show=False, id="function.source"),
+        Binding("1", "show_tab('overview')", "Overview", show=False, id="function.overview"),
+        Binding("2", "show_tab('settings')", "Settings", show=False, id="function.settings"),
+        Binding("escape", "back", "Back", id="function.back"),
+        *refusals("n", "u", "d", "delete", "D", "i", "f"),
+    ]
+    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "add_secret",
+            "update_secret",
+            "delete_secret",
+            "deploy",
+            "import_secrets",
+            "source_folder",
+        }
+    )
+
+    def __init__(self, function: str, info: FunctionInfo | None = None) -> None:
+        super().__init__()
+        self.function = function
+        self.info = info
+        self.secrets: list[SecretInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.function, id="fn-title", markup=False)
+        yield Static("", id="fn-summary", markup=False)
+        with TabbedContent(initial="settings", id="fn-tabs"):
+            with TabPane("Overview", id="overview"), VerticalScroll(id="overview-body"):
+                yield Static("Deployment", classes="section-title")
+                yield Static("", id="deploy-state", markup=False)
+                yield Static("Pending changes", classes="section-title")
+                yield Static("", id="pending", markup=False)
+                yield Static("Usage", classes="section-title")
+                yield Static("", id="usage", markup=False)
+                yield Static("Source folder", classes="section-title")
+                yield Static("", id="source", markup=False)
+                yield Button("Set source folder", id="set-source", compact=True)
+            with TabPane("Settings", id="settings"):
+                yield Static("Secrets", classes="section-title")
+                yield Static(SECRETS_HELP, id="secrets-help")
+                with Horizontal(id="secret-buttons"):
+                    yield Button("Add a secret", id="add-secret", variant="primary", compact=True)
+                    yield Button("Import…", id="import", compact=True)
+                    yield Button("Deploy", id="deploy", compact=True)
+                table: DataTable[str] = DataTable(
+                    id="secrets", cursor_type="row", zebra_stripes=True
+                )
+                table.add_column("Name", key="name")
+                table.add_column("Format", key="format")
+                table.add_column("Version", key="version")
+                table.add_column("Updated", key="updated")
+                table.add_column("Pending", key="pending")
+                yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Function {self.function}" + (" · read-only" if self.read_only else "")
+        if self.read_only:
+            for button in self.query("#secret-buttons Button, #set-source"):
+                button.disabled = True
+        self.query_one("#secrets", DataTable).focus()
+        self.refresh_secrets()
+        if self.info is None:
+            self.refresh_function()
+        else:
+            self._show_function()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def refresh_secrets(self, select: str | None = None) -> None:
+        """Re-read the secret list (names and metadata; a function has tens, so it is quick)."""
+        table: DataTable[str] = self.query_one("#secrets", DataTable)
+        keep = select or self.selected
+        try:
+            self.secrets = self.vault.list_secrets(self.function)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        table.clear()
+        for info in self.secrets:
+            table.add_row(
+                info.name,
+                info.format.label,
+                f"v{info.version}",
+                when(info.updated_at),
+                "pending redeploy" if info.pending_redeploy else "deployed",
+                key=info.name,
+            )
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self._show_overview()
+        self.faas.show_integrity_warnings()
+
+    @work(thread=True, exclusive=True, group="function-info", exit_on_error=False)
+    def refresh_function(self) -> None:
+        """Re-read the deploy state (counted over the store, so off the UI thread)."""
+        try:
+            self.post_message(FunctionLoaded(self.vault.get_function(self.function)))
+        except FaasError as error:
+            self.post_message(WorkFailed(error))
+
+    def on_function_loaded(self, message: FunctionLoaded) -> None:
+        self.info = message.info
+        self._show_function()
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.faas.report(message.error)
+
+    def _changed(self, select: str | None = None) -> None:
+        self.post_message(VaultChanged(self.function))
+        self.refresh_secrets(select)
+        self.refresh_function()
+
+    # --- showing -----------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> str | None:
+        table: DataTable[str] = self.query_one("#secrets", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _show_function(self) -> None:
+        info = self.info
+        if info is None:
+            return
+        if info.deployed is None:
+            summary = "Never deployed"
+            state = "Never deployed. Press D to bind the current secrets to a deployment."
+        else:
+            summary = f"Deployment #{info.deployed}"
+            state = f"Deployment #{info.deployed}, made {when(info.deployed_at)}."
+        if info.pending:
+            summary += f" · {plural(info.pending, 'change')} pending redeploy"
+        self.query_one("#fn-summary", Static).update(
+            f"{summary} · {plural(info.secrets, 'secret')}"
+        )
+        self.query_one("#deploy-state", Static).update(state)
+        source = info.source_dir or (
+            "Not set. The audit scans this folder for the names your code reads (press f)."
+        )
+        self.query_one("#source", Static).update(source)
+        self._show_overview()
+
+    def _show_overview(self) -> None:
+        pending = [info for info in self.secrets if info.pending_redeploy]
+        lines: list[str] = []
+        now = utc(self.faas.clock())
+        for info in pending:
+            until = info.cached_until()
+            line = f"{info.name}: changed {when(info.updated_at)}"
+            if until is not None and utc(until) > now:
+                line += f"; cached readers may see the old value until {when(until)}"
+            elif until is not None:
+                line += f"; cached readers saw the new value from {when(until)}"
+            lines.append(line)
+        deleted = (self.info.pending if self.info else 0) - len(pending)
+        if deleted > 0:
+            lines.append(f"{plural(deleted, 'deleted secret')} still bound by the deployment")
+        if lines:
+            lines.append("Press D to redeploy; until then the deployment keeps its bound values.")
+        else:
+            lines.append("None: the deployment binds the current value of every secret.")
+        self.query_one("#pending", Static).update("\n".join(lines))
+        name = self.selected or "NAME"
+        self.query_one("#usage", Static).update(
+            "from faas_tui.toolbelt import SecretClient, bound_env\n\n"
+            + usage_snippet(self.function, name)
+            + "\n\nPress c to copy it for the selected secret."
+        )
+
+    @on(DataTable.RowHighlighted, "#secrets")
+    def _highlighted(self) -> None:
+        self._show_overview()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#fn-tabs", TabbedContent).active = tab
+        if tab == "settings":
+            self.query_one("#secrets", DataTable).focus()
+
+    def action_system_secrets(self) -> None:
+        from faas_tui.tui.screens.system_secrets import SystemSecretsScreen
+
+        self.app.push_screen(SystemSecretsScreen(self.function))
+
+    def action_copy_snippet(self) -> None:
+        name = self.selected
+        if name is None:
+            self.notify("No secret selected: add one with n.")
+            return
+        self.faas.copy(usage_snippet(self.function, name), what=f"the usage snippet for {name}")
+
+    @on(Button.Pressed, "#add-secret")
+    def action_add_secret(self) -> None:
+        from faas_tui.tui.modals.add_secret import AddSecretModal
+
+        self.app.push_screen(AddSecretModal(self.vault, self.function), self._secret_saved)
+
+    def action_update_secret(self) -> None:
+        name = self.selected
+        if name is None:
+            self.notify("No secret selected: add one with n.")
+            return
+        from faas_tui.tui.modals.update_secret import UpdateSecretModal
+
+        current = next(info for info in self.secrets if info.name == name)
+        self.app.push_screen(
+            UpdateSecretModal(self.vault, self.function, name, current.format),
+            self._secret_saved,
+        )
+
+    def _secret_saved(self, saved: SecretInfo | None) -> None:
+        if saved is None:
+            return
+        self._changed(saved.name)
+        self.notify(
+            f"Saved {saved.name} (v{saved.version}). It is pending redeploy: press D to deploy.",
+            title="Saved",
+        )
+
+    def action_delete_secret(self) -> None:
+        name = self.selected
+        if name is None:
+            self.notify("No secret selected.")
+            return
+        try:
+            bound = self.vault.deployments_binding(self.function, name)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        from faas_tui.tui.modals.confirm_delete import ConfirmDeleteModal
+
+        if bound:
+            numbers = ", ".join(f"#{n}" for n in bound)
+            which = (
+                f"Deployment {numbers} still binds"
+                if len(bound) == 1
+                else (f"Deployments {numbers} still bind")
+            )
+            details = [
+                f"{which} {name}: the function fails on its next invocation until you "
+                "update its code and redeploy."
+            ]
+        else:
+            details = [f"No deployment binds {name}."]
+        self.app.push_screen(
+            ConfirmDeleteModal("secret", name, details), lambda ok: self._delete(name, ok)
+        )
+
+    def _delete(self, name: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        try:
+            broken = self.vault.delete_secret(self.function, name)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        self._changed()
+        if broken:
+            numbers = ", ".join(f"#{n}" for n in broken)
+            self.notify(
+                f"Deleted {name}. Deployment {numbers} fails until you redeploy (press D).",
+                title="Deleted",
+                severity="warning",
+            )
+        else:
+            self.notify(f"Deleted {name}.", title="Deleted")
+
+    @on(Button.Pressed, "#deploy")
+    def action_deploy(self) -> None:
+        try:
+            number = self.vault.deploy(self.function)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        self._changed()
+        self.notify(
+            f"Deployed {self.function}: deployment #{number} binds the current secrets.",
+            title="Deployed",
+        )
+
+    @on(Button.Pressed, "#import")
+    def action_import_secrets(self) -> None:
+        from faas_tui.tui.modals.import_secrets import ImportModal
+
+        self.app.push_screen(ImportModal(self.vault, self.function), self._imported)
+
+    def _imported(self, plan: ImportPlan | None) -> None:
+        if plan is None:
+            return
+        self._changed()
+        self.notify(
+            f"Imported into {self.function}: {len(plan.added)} added, "
+            f"{len(plan.replaced)} replaced, {len(plan.unchanged)} unchanged.",
+            title="Imported",
+        )
+
+    @on(Button.Pressed, "#set-source")
+    def action_source_folder(self) -> None:
+        from faas_tui.tui.modals.source_folder import SourceFolderModal
+
+        current = self.info.source_dir if self.info else None
+        self.app.push_screen(
+            SourceFolderModal(self.vault, self.function, current), self._source_saved
+        )
+
+    def _source_saved(self, saved: bool | None) -> None:
+        if saved:
+            self.post_message(VaultChanged(self.function))
+            self.refresh_function()
+            self.notify("Source folder saved; the audit scans it for names your code reads.")

@@ -1,0 +1,52 @@
+"""The system secrets of one function: read-only names, descriptions and scopes, never values."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from faas_tui.core.errors import FaasError
+from faas_tui.tui.screens.base import VaultScreen
+
+WARNING = (
+    "System secrets are created with every function for talking to internal services. They are "
+    "read-only here. Avoid them in function code: their permissions and scopes may change "
+    "without notice."
+)
+
+
+class SystemSecretsScreen(VaultScreen):
+    """A read-only table of the function's system secrets, under a warning."""
+
+    BINDINGS = [Binding("escape", "back", "Back", id="system.back")]
+
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self.function = function
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"System secrets of {self.function}", id="system-title", markup=False)
+        yield Static(WARNING, id="system-warning", markup=False)
+        table: DataTable[str] = DataTable(id="system-secrets", cursor_type="row")
+        table.add_column("Name", key="name")
+        table.add_column("Description", key="description")
+        table.add_column("Scopes", key="scopes")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"System secrets · {self.function}"
+        table: DataTable[str] = self.query_one(DataTable)
+        table.focus()
+        try:
+            secrets = self.vault.list_system_secrets(self.function)
+        except FaasError as error:
+            self.faas.report(error)
+            return
+        for info in secrets:
+            table.add_row(info.name, info.description, ", ".join(info.scopes), key=info.name)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,233 @@
+"""The unlock screen: the passphrase (twice on first run, to create the store) or a key file.
+
+Key derivation (Argon2id) runs in a thread worker behind a visible indicator; the Vault module, and
+with it SQLAlchemy, is imported only there, so this prompt appears as fast as a bare Textual app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, Static
+
+from faas_tui.core.errors import FaasError, WrongKeyError
+from faas_tui.store.location import sqlite_path
+from faas_tui.tui.messages import Unlocked, UnlockFailed
+
+if TYPE_CHECKING:
+    from faas_tui.tui.app import FaasApp
+
+
+def store_label(store: str) -> str:
+    """The store as the user knows it: a file path, or a server URL without its password."""
+    path = sqlite_path(store) if "://" in store else None
+    if path is not None:
+        return str(path)
+    if "://" not in store:
+        return store
+    scheme, _, rest = store.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if at and ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    return f"{scheme}://{credentials}{at}{host}"
+
+
+def looks_new(store: str) -> bool | None:
+    """Whether a SQLite store is still to be created (cheap, no SQLAlchemy); None if unknown."""
+    path = sqlite_path(store) if "://" in store else None
+    if path is None and "://" not in store:
+        from pathlib import Path
+
+        path = Path(store)
+    if path is None:
+        return None
+    try:
+        return not path.exists() or path.stat().st_size == 0
+    except OSError:
+        return None
+
+
+class UnlockScreen(Screen[None]):
+    """Asks for the passphrase and unlocks the store in a worker; says so when it is wrong."""
+
+    BINDINGS = [
+        Binding("enter", "unlock", "Unlock", id="unlock.submit"),
+    ]
+    AUTO_FOCUS = "#passphrase"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__()
+        self._initial_message = message
+        self.creating = False
+        self.busy = False
+
+    @property
+    def faas(self) -> FaasApp:
+        return cast("FaasApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="unlock-box"):
+            yield Static("Unlock the store", id="unlock-title")
+            yield Static(f"Store: {store_label(self.faas.store)}", id="unlock-store", markup=False)
+            yield Static("", id="unlock-intro", markup=False)
+            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Input(placeholder="The same passphrase again", password=True, id="confirm")
+            yield Static(self._initial_message, id="unlock-message", markup=False)
+            yield LoadingIndicator(id="unlock-busy")
+            yield Button("Unlock", id="unlock-button", variant="primary")
+            yield Static("", id="unlock-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#unlock-busy").display = False
+        if self.faas.demo:
+            from faas_tui.demo import DEMO_PASSPHRASE
+
+            self.query_one("#unlock-hint", Static).update(
+                f"Demo store: the passphrase is {DEMO_PASSPHRASE}"
+            )
+        if self.faas.key_file:
+            self._key_file_mode()
+            return
+        new = looks_new(self.faas.store)
+        self._set_creating(bool(new))
+        if new is None:
+            self._check_exists()
+
+    def _key_file_mode(self) -> None:
+        self.query_one("#passphrase").display = False
+        self.query_one("#confirm").display = False
+        self.query_one("#unlock-intro", Static).update(f"Key file: {self.faas.key_file}")
+        self.query_one("#unlock-button", Button).label = "Unlock with the key file"
+        self.action_unlock()
+
+    def _set_creating(self, creating: bool) -> None:
+        self.creating = creating
+        confirm = self.query_one("#confirm", Input)
+        confirm.display = creating
+        title = self.query_one("#unlock-title", Static)
+        intro = self.query_one("#unlock-intro", Static)
+        button = self.query_one("#unlock-button", Button)
+        if creating:
+            title.update("Create the store")
+            intro.update(
+                "No store here yet. Choose a passphrase of at least 8 characters and type it "
+                "twice. It cannot be recovered: without it the secrets are lost."
+            )
+            button.label = "Create"
+        else:
+            title.update("Unlock the store")
+            intro.update("Type the store's passphrase.")
+            button.label = "Unlock"
+
+    @work(thread=True, exclusive=True, group="unlock-check", exit_on_error=False)
+    def _check_exists(self) -> None:
+        """A server store: ask the database whether it has been created yet."""
+        from faas_tui.store.vault import Vault
+
+        try:
+            exists = Vault.exists(self.faas.store)
+        except FaasError:
+            return  # the unlock attempt will report the problem
+        self.app.call_from_thread(self._set_creating, not exists)
+
+    # --- submitting --------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#passphrase")
+    def _passphrase_entered(self) -> None:
+        if self.creating and not self.query_one("#confirm", Input).value:
+            self.query_one("#confirm", Input).focus()
+        else:
+            self.action_unlock()
+
+    @on(Input.Submitted, "#confirm")
+    @on(Button.Pressed, "#unlock-button")
+    def _submitted(self) -> None:
+        self.action_unlock()
+
+    def action_unlock(self) -> None:
+        if self.busy:
+            return
+        if self.faas.key_file:
+            self._start(None)
+            return
+        passphrase_input = self.query_one("#passphrase", Input)
+        confirm_input = self.query_one("#confirm", Input)
+        passphrase = passphrase_input.value
+        if not passphrase:
+            self._say("Type the passphrase first.")
+            passphrase_input.focus()
+            return
+        if self.creating:
+            if self.faas.read_only:
+                self._say("There is no store here, and --read-only cannot create one.")
+                return
+            if passphrase != confirm_input.value:
+                confirm_input.value = ""
+                self._say("The two passphrases differ. Type the same passphrase twice.")
+                confirm_input.focus()
+                return
+        passphrase_input.value = ""
+        confirm_input.value = ""
+        self._start(passphrase)
+
+    def _start(self, passphrase: str | None) -> None:
+        self._set_busy(True)
+        self._say("Creating the store…" if self.creating else "Unlocking…")
+        self._unlock(passphrase, self.creating)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _unlock(self, passphrase: str | None, create: bool) -> None:
+        """Derive the key and read the function list, off the UI thread."""
+        from faas_tui.store.vault import Vault
+
+        app = self.faas
+        try:
+            if create:
+                assert passphrase is not None
+                vault = Vault.create(app.store, passphrase, clock=app.clock, kdf=app.kdf)
+            elif app.key_file:
+                vault = Vault.open(
+                    app.store, key_file=app.key_file, read_only=app.read_only, clock=app.clock
+                )
+            else:
+                vault = Vault.open(
+                    app.store, passphrase=passphrase, read_only=app.read_only, clock=app.clock
+                )
+        except FaasError as error:
+            self.post_message(UnlockFailed(error))
+            return
+        try:
+            functions = vault.list_functions()
+        except FaasError as error:
+            vault.close()
+            self.post_message(UnlockFailed(error))
+            return
+        self.post_message(Unlocked(vault, functions))
+
+    def on_unlock_failed(self, message: UnlockFailed) -> None:
+        message.stop()
+        self._set_busy(False)
+        error = message.error
+        if isinstance(error, WrongKeyError) and not self.faas.key_file:
+            self._say("Wrong passphrase. Try again.")
+        else:
+            text = str(error).strip().splitlines()
+            self._say(text[0] if text else "The store could not be opened.")
+        if not self.faas.key_file:
+            self.query_one("#passphrase", Input).focus()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.query_one("#unlock-busy").display = busy
+        for widget in self.query("#unlock-box Input, #unlock-button"):
+            widget.disabled = busy
+
+    def _say(self, text: str) -> None:
+        self.query_one("#unlock-message", Static).update(text)

@@ -1,0 +1,121 @@
+"""Shared by the Pilot and snapshot tests: a seeded store on a fixed clock, the app built the way
+the CLI builds it, waiting for workers, and a walk over every widget's text for canary checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from conftest import PASSPHRASE, fast_kdf
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from faas_tui.core.values import SecretFormat
+from faas_tui.store.vault import Vault
+from faas_tui.tui.app import FaasApp, make_app
+
+FIXED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+CANARY = "canary-7f3a9c-do-not-show"
+
+# Deterministic sample data; values are never shown, but fixed so tests can look for them.
+SAMPLE: dict[str, dict[str, tuple[str, SecretFormat]]] = {
+    "billing": {
+        "STRIPE_API_KEY": ("sk_test_value_one", SecretFormat.PLAINTEXT),
+        "STRIPE_WEBHOOK_SECRET": ("whsec_value_two", SecretFormat.PLAINTEXT),
+        "DATABASE_URL": ("postgres://u:p@db/billing", SecretFormat.PLAINTEXT),
+    },
+    "hubspot-sync": {
+        "HUBSPOT_API_KEY": ("hs_value_three", SecretFormat.PLAINTEXT),
+        "HUBSPOT_APP_CONFIG": ('{"client_id": "abc"}', SecretFormat.JSON),
+    },
+    "mailer": {"SENDGRID_API_KEY": ("sg_value_four", SecretFormat.PLAINTEXT)},
+}
+VALUES = [value for items in SAMPLE.values() for value, _ in items.values()]
+
+
+def fixed_clock() -> datetime:
+    return FIXED
+
+
+def seeded_vault(store: str, *, read_only: bool = False) -> Vault:
+    """A store with three functions: billing deployed then changed (pending), mailer deployed."""
+    vault = Vault.create(store, PASSPHRASE, kdf=fast_kdf(), clock=fixed_clock, actor="ops")
+    vault.populate(SAMPLE)
+    vault.deploy("billing")
+    vault.deploy("mailer")
+    vault.update_secret("billing", "STRIPE_API_KEY", "sk_test_value_one_b")
+    if read_only:
+        vault.close()
+        return Vault.open(
+            store, passphrase=PASSPHRASE, read_only=True, clock=fixed_clock, actor="ops"
+        )
+    return vault
+
+
+class ClipboardRecorder:
+    """Stands in for the local clipboard (pyperclip) and remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.copies: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        self.copies.append(text)
+
+
+def build_app(store: str, vault: Vault | None = None, **options: Any) -> FaasApp:
+    """The app as `faas-tui` builds it, on a fixed clock, a fast KDF and a recorded clipboard."""
+    options.setdefault("local_clipboard", ClipboardRecorder())
+    return make_app(store, vault=vault, clock=fixed_clock, kdf=fast_kdf(), **options)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and the screen catch up with their messages."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def widget_texts(widget: Widget) -> Iterator[str]:
+    """Every text a widget holds or shows: values, renders, table cells, undo history."""
+    if isinstance(widget, Input):
+        yield widget.value
+    if isinstance(widget, TextArea):
+        yield widget.text
+        yield repr(widget.history._undo_stack)
+        yield repr(widget.history._redo_stack)
+    if isinstance(widget, Static):
+        yield str(widget.render())
+    if isinstance(widget, DataTable):
+        for row in range(widget.row_count):
+            yield " ".join(str(cell) for cell in widget.get_row_at(row))
+    with suppress(Exception):  # a few widgets render only once laid out
+        yield str(widget.render())
+
+
+def all_text(app: FaasApp) -> str:
+    """The text of every widget on every screen of the stack (for "the value is nowhere")."""
+    parts: list[str] = []
+    for screen in app.screen_stack:
+        for widget in [screen, *screen.walk_children(with_self=False)]:
+            parts.extend(widget_texts(widget))
+    return "\n".join(parts)
+
+
+def screen_name(app: FaasApp) -> str:
+    return type(app.screen).__name__
+
+
+def fill(app: FaasApp, selector: str, text: str) -> None:
+    """Put text in a field of the current screen and focus it (typing key by key is slow)."""
+    field = app.screen.query_one(selector)
+    if isinstance(field, TextArea):
+        field.load_text(text)
+    else:
+        assert isinstance(field, Input)
+        field.value = text
+        field.cursor_position = len(text)
+    field.focus()
