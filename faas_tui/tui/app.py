@@ -50,9 +50,9 @@ class FaasApp(App[int]):
 
     TITLE = "faas-tui"
     BINDINGS = [
-        Binding("question_mark", "help", "Keys", id="help", tooltip="List this screen's keys"),
-        Binding("l", "lock", "Lock", id="lock", tooltip="Forget the key and ask again"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark", "help", "Keys", id="help", tooltip="Show the keys of this screen"),
+        Binding("l", "lock", "Lock", id="lock", tooltip="Lock the store"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
     ]
 
     def __init__(
@@ -219,8 +219,8 @@ class FaasApp(App[int]):
                 continue
             seen.add((id(active.node), binding.action))
             yield SystemCommand(
-                binding.description,
-                binding.tooltip or f"key: {self.get_key_display(binding)}",
+                binding.tooltip or binding.description,
+                f"key: {self.get_key_display(binding)}",
                 partial(self.run_action, binding.action, active.node),
             )
 

@@ -18,7 +18,7 @@ from faas_tui.store.vault import Vault
 from faas_tui.tui.app import FaasApp, make_app
 
 FIXED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-CANARY = "canary-7f3a9c-do-not-show"
+CANARY = "c4n4ry-7f3a9"
 
 # Deterministic sample data; values are never shown, but fixed so tests can look for them.
 SAMPLE: dict[str, dict[str, tuple[str, SecretFormat]]] = {
@@ -109,9 +109,9 @@ def screen_name(app: FaasApp) -> str:
     return type(app.screen).__name__
 
 
-def fill(app: FaasApp, selector: str, text: str) -> None:
+async def fill(pilot: Pilot[Any], selector: str, text: str) -> None:
     """Put text in a field of the current screen and focus it (typing key by key is slow)."""
-    field = app.screen.query_one(selector)
+    field = pilot.app.screen.query_one(selector)
     if isinstance(field, TextArea):
         field.load_text(text)
     else:
@@ -119,3 +119,15 @@ def fill(app: FaasApp, selector: str, text: str) -> None:
         field.value = text
         field.cursor_position = len(text)
     field.focus()
+    await pilot.pause()
+
+
+def link_offset(app: FaasApp, selector: str) -> tuple[int, int]:
+    """Where, inside the widget, the first clickable link (`@click` markup) is drawn."""
+    widget = app.screen.query_one(selector)
+    region = widget.region
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            if "@click" in app.screen.get_style_at(x, y).meta:
+                return x - region.x, y - region.y
+    raise AssertionError(f"no link in {selector}")

@@ -25,13 +25,13 @@ async def test_first_run_asks_twice_and_explains_a_mismatch(store: str) -> None:
         assert app.screen.query_one("#confirm", Input).display
         await pilot.press(*PASSPHRASE, "enter")  # typed key by key once
         assert app.focused is app.screen.query_one("#confirm", Input)
-        fill(app, "#confirm", "something else")
+        await fill(pilot, "#confirm", "something else")
         await pilot.press("enter")
         await settle(pilot)
         assert "differ" in message(app)
         assert screen_name(app) == "UnlockScreen"
         assert not Vault.exists(store)
-        fill(app, "#confirm", PASSPHRASE)  # retype the confirmation only
+        await fill(pilot, "#confirm", PASSPHRASE)  # retype the confirmation only
         await pilot.press("enter")
         await settle(pilot)
         assert screen_name(app) == "DashboardScreen"
@@ -43,8 +43,8 @@ async def test_first_run_refuses_a_short_passphrase(store: str) -> None:
     app = build_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        fill(app, "#passphrase", "short")
-        fill(app, "#confirm", "short")
+        await fill(pilot, "#passphrase", "short")
+        await fill(pilot, "#confirm", "short")
         await pilot.press("enter")
         await settle(pilot)
         assert "at least 8 characters" in message(app)
@@ -57,13 +57,13 @@ async def test_wrong_passphrase_says_so_and_lets_the_user_retry(store: str) -> N
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert not app.screen.query_one("#confirm", Input).display
-        fill(app, "#passphrase", "not the passphrase")
+        await fill(pilot, "#passphrase", "not the passphrase")
         await pilot.press("enter")
         await settle(pilot)
         assert message(app) == "Wrong passphrase. Try again."
         field = app.screen.query_one("#passphrase", Input)
         assert field.value == "" and app.focused is field
-        fill(app, "#passphrase", PASSPHRASE)
+        await fill(pilot, "#passphrase", PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)
         assert screen_name(app) == "DashboardScreen"
@@ -77,7 +77,7 @@ async def test_unlocking_shows_a_loading_indicator_while_the_worker_runs(store: 
         await settle(pilot)
         busy = app.screen.query_one("#unlock-busy", LoadingIndicator)
         assert not busy.display
-        fill(app, "#passphrase", PASSPHRASE)
+        await fill(pilot, "#passphrase", PASSPHRASE)
         app.screen.action_unlock()
         assert busy.display and app.screen.query_one("#passphrase", Input).disabled
         await settle(pilot)
@@ -110,8 +110,8 @@ async def test_read_only_cannot_create_a_store(store: str) -> None:
     app = build_app(store, read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        fill(app, "#passphrase", PASSPHRASE)
-        fill(app, "#confirm", PASSPHRASE)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await fill(pilot, "#confirm", PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)
         assert "--read-only" in message(app)

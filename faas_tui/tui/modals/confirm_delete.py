@@ -37,7 +37,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Delete", id="delete", variant="error", disabled=True, compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def matches(self) -> bool:

@@ -47,7 +47,7 @@ class ExportModal(ModalScreen["tuple[str, str] | None"]):
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Changed, "#export-path")
     def _path_changed(self, event: Input.Changed) -> None:

@@ -72,7 +72,7 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
                 yield Button("Preview", id="preview", compact=True)
                 yield Button("Import", id="apply", variant="primary", disabled=True, compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#import-busy").display = False

@@ -45,7 +45,7 @@ class NewFunctionModal(ModalScreen["str | None"]):
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Changed, "#function-name")
     def _name_changed(self, event: Input.Changed) -> None:

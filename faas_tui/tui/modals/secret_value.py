@@ -58,7 +58,7 @@ class SecretValueModal(ModalScreen["SecretInfo | None"]):
             with Horizontal(classes="buttons"):
                 yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_head(self) -> ComposeResult:
         raise NotImplementedError

@@ -50,7 +50,7 @@ class SourceFolderModal(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#source-path")
     @on(Button.Pressed, "#save")

@@ -91,7 +91,7 @@ class AuditScreen(VaultScreen):
         for label, key, _, _ in COLUMNS:
             table.add_column(label, key=key)
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "Audit"

@@ -30,13 +30,13 @@ class DashboardScreen(VaultScreen):
     """The function list with a filter box; `enter` opens the function under the cursor."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="dashboard.open"),
+        Binding("enter", "open", "Open", priority=True, id="dashboard.open"),
         Binding("n", "new_function", "New function", id="dashboard.new"),
         Binding("d", "delete_function", "Delete", id="dashboard.delete"),
         Binding("delete", "delete_function", "Delete", show=False, id="dashboard.delete_key"),
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("a", "audit", "Audit", id="dashboard.audit"),
-        Binding("L", "log", "Log", id="dashboard.log", tooltip="The event log"),
+        Binding("L", "log", "Log", id="dashboard.log", tooltip="Show the event log"),
         Binding("r", "reload", "Reload", show=False, id="dashboard.reload"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear"),
         *refusals("n", "d", "delete"),
@@ -62,7 +62,7 @@ class DashboardScreen(VaultScreen):
         table.add_column("Pending", key="pending")
         yield table
         yield Static("Loading…", id="dash-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "Functions" + (" · read-only" if self.read_only else "")
@@ -147,10 +147,6 @@ class DashboardScreen(VaultScreen):
         field = self.query_one("#filter", Input)
         if field.value:
             field.value = ""
-        self.query_one("#functions", DataTable).focus()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
         self.query_one("#functions", DataTable).focus()
 
     @on(DataTable.RowSelected, "#functions")

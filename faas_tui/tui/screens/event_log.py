@@ -53,7 +53,7 @@ class EventLogScreen(VaultScreen):
         for label in ("Seq", "At", "Actor", "Action", "Function", "Name", "Hash"):
             table.add_column(label, key=label.lower())
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "Event log"

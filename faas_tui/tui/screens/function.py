@@ -30,10 +30,8 @@ if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo, ImportPlan, SecretInfo
 
 SECRETS_HELP = (
-    "Secrets are encrypted in the store and bound to the function when you deploy it. "
-    "A value is visible only while you type it; after saving, nothing shows it again. "
-    "The function also has [@click=screen.system_secrets]system secrets[/] for internal "
-    "services: read-only, and best kept out of your code."
+    "Encrypted, bound to the function when you deploy it; a value is shown only while you "
+    "type it. See also the [@click=screen.system_secrets]system secrets[/] (read-only)."
 )
 
 
@@ -41,15 +39,29 @@ class FunctionScreen(VaultScreen):
     """Overview and Settings of one function; opens on Settings with the secret list focused."""
 
     BINDINGS = [
-        Binding("n", "add_secret", "Add a secret", id="function.add"),
-        Binding("u", "update_secret", "Update value", id="function.update"),
-        Binding("d", "delete_secret", "Delete", id="function.delete"),
+        Binding("n", "add_secret", "Add", id="function.add", tooltip="Add a secret"),
+        Binding("u", "update_secret", "Update", id="function.update", tooltip="Update a value"),
+        Binding("d", "delete_secret", "Delete", id="function.delete", tooltip="Delete a secret"),
         Binding("delete", "delete_secret", "Delete", show=False, id="function.delete_key"),
-        Binding("s", "system_secrets", "System secrets", id="function.system"),
-        Binding("D", "deploy", "Deploy", id="function.deploy"),
-        Binding("c", "copy_snippet", "Copy usage", id="function.copy"),
-        Binding("i", "import_secrets", "Import", show=False, id="function.import"),
-        Binding("f", "source_folder", "Source folder", show=False, id="function.source"),
+        Binding("s", "system_secrets", "System", id="function.system", tooltip="System secrets"),
+        Binding("D", "deploy", "Deploy", id="function.deploy", tooltip="Deploy the function"),
+        Binding("c", "copy_snippet", "Copy", id="function.copy", tooltip="Copy the usage snippet"),
+        Binding(
+            "i",
+            "import_secrets",
+            "Import",
+            show=False,
+            id="function.import",
+            tooltip="Import secrets from a .env or JSON file",
+        ),
+        Binding(
+            "f",
+            "source_folder",
+            "Source folder",
+            show=False,
+            id="function.source",
+            tooltip="Set the source folder the audit scans",
+        ),
         Binding("1", "show_tab('overview')", "Overview", show=False, id="function.overview"),
         Binding("2", "show_tab('settings')", "Settings", show=False, id="function.settings"),
         Binding("escape", "back", "Back", id="function.back"),
@@ -103,7 +115,7 @@ class FunctionScreen(VaultScreen):
                 table.add_column("Updated", key="updated")
                 table.add_column("Pending", key="pending")
                 yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"Function {self.function}" + (" · read-only" if self.read_only else "")
@@ -135,7 +147,7 @@ class FunctionScreen(VaultScreen):
                 info.format.label,
                 f"v{info.version}",
                 when(info.updated_at),
-                "pending redeploy" if info.pending_redeploy else "deployed",
+                "pending" if info.pending_redeploy else "deployed",
                 key=info.name,
             )
         if keep is not None and keep in table.rows:

@@ -34,7 +34,7 @@ class SystemSecretsScreen(VaultScreen):
         table.add_column("Description", key="description")
         table.add_column("Scopes", key="scopes")
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"System secrets · {self.function}"

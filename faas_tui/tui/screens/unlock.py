@@ -82,7 +82,7 @@ class UnlockScreen(Screen[None]):
             yield LoadingIndicator(id="unlock-busy")
             yield Button("Unlock", id="unlock-button", variant="primary")
             yield Static("", id="unlock-hint", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#unlock-busy").display = False

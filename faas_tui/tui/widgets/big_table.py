@@ -24,12 +24,20 @@ class BigTable(DataTable[Cell]):
         done: int
         total: int
 
+        @property
+        def control(self) -> BigTable:
+            return self.table
+
     @dataclass
     class Filled(Message):
         """Every row of the last `replace_rows` call is in the table."""
 
         table: BigTable
         total: int
+
+        @property
+        def control(self) -> BigTable:
+            return self.table
 
     def __init__(self, *, id: str | None = None, chunk: int = CHUNK) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)

@@ -1,0 +1,148 @@
+"""Read-only mode refuses every change; `l` and the idle timer lock the app (the Vault is closed and
+the unlock screen returns); escape backs out of every screen and modal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import PASSPHRASE
+from textual.widgets import Button, Static
+
+from app._support import build_app, fill, screen_name, seeded_vault, settle
+from faas_tui.demo import DEMO_PASSPHRASE
+from faas_tui.store.vault import Vault
+
+
+async def test_read_only_refuses_changes_with_a_notification(store: str) -> None:
+    vault = seeded_vault(store, read_only=True)
+    app = build_app(store, vault, read_only=True)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            assert screen_name(app) == "DashboardScreen"  # no modal opened
+            assert any("Read-only" in n.message for n in app._notifications)
+            footer = {key: active.enabled for key, active in app.screen.active_bindings.items()}
+            assert footer["n"] is False and footer["a"] is True
+            await pilot.press("enter")
+            await settle(pilot)
+            assert screen_name(app) == "FunctionScreen"
+            for key in ("n", "u", "d", "D", "i", "f"):
+                await pilot.press(key)
+                await settle(pilot)
+                assert screen_name(app) == "FunctionScreen", key
+            buttons = app.screen.query("#secret-buttons Button").results(Button)
+            assert all(button.disabled for button in buttons)
+            await pilot.press("s")  # reading is fine
+            await settle(pilot)
+            assert screen_name(app) == "SystemSecretsScreen"
+            refusals = [n for n in app._notifications if "Read-only" in n.message]
+            assert len(refusals) >= 6
+    finally:
+        vault.close()
+    with Vault.open(store, passphrase=PASSPHRASE) as check:
+        assert check.get_function("billing").deployed == 1
+
+
+async def test_l_locks_closes_the_vault_and_asks_again(store: str) -> None:
+    vault = seeded_vault(store)
+    app = build_app(store, vault)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("n")  # a modal is open: typing is not a key binding, so use escape
+        await pilot.press("escape", "l")
+        await settle(pilot)
+        assert screen_name(app) == "UnlockScreen"
+        assert app.vault is None
+        assert len(app.screen_stack) == 2
+        assert not any(type(s).__name__ == "FunctionScreen" for s in app.screen_stack)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "DashboardScreen"
+        assert app.vault is not None and app.vault is not vault
+
+
+async def test_idle_timeout_locks_the_app(store: str) -> None:
+    vault = seeded_vault(store)
+    app = build_app(store, vault, idle_lock_seconds=2.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "FunctionScreen"
+        await asyncio.sleep(2.5)
+        await settle(pilot)
+        assert screen_name(app) == "UnlockScreen"
+        assert "without a key press" in str(app.screen.query_one("#unlock-message").render())
+
+
+async def test_key_presses_keep_the_app_unlocked(store: str) -> None:
+    vault = seeded_vault(store)
+    app = build_app(store, vault, idle_lock_seconds=1.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(6):
+            await asyncio.sleep(0.4)
+            await pilot.press("down")
+        assert screen_name(app) == "DashboardScreen"
+
+
+async def test_demo_shows_its_passphrase_after_a_lock(store: str) -> None:
+    vault = seeded_vault(store)
+    app = build_app(store, vault, demo=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#unlock-hint", Static).render())
+        assert DEMO_PASSPHRASE in hint
+
+
+async def test_escape_backs_out_of_every_screen_and_modal(store: str, seeded: Vault) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for keys, expected in [
+            (["n"], "NewFunctionModal"),
+            (["d"], "ConfirmDeleteModal"),
+            (["question_mark"], "HelpModal"),
+            (["a"], "AuditScreen"),
+            (["L"], "EventLogScreen"),
+            (["enter"], "FunctionScreen"),
+        ]:
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert screen_name(app) == expected
+            await pilot.press("escape")
+            await settle(pilot)
+            assert screen_name(app) == "DashboardScreen", expected
+        await pilot.press("enter")
+        await settle(pilot)
+        for key, expected in [
+            ("n", "AddSecretModal"),
+            ("u", "UpdateSecretModal"),
+            ("d", "ConfirmDeleteModal"),
+            ("s", "SystemSecretsScreen"),
+            ("i", "ImportModal"),
+            ("f", "SourceFolderModal"),
+            ("question_mark", "HelpModal"),
+        ]:
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen_name(app) == expected
+            await pilot.press("escape")
+            await settle(pilot)
+            assert screen_name(app) == "FunctionScreen", expected
+
+
+async def test_ctrl_q_quits_from_a_modal(store: str, seeded: Vault) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
