@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 from faas_tui.core.errors import ValidationError
@@ -14,6 +15,7 @@ from faas_tui.core.values import SecretFormat, json_problem, parse_json
 
 Entry = tuple[str, str, SecretFormat]  # (key as written, value, format)
 MAX_IMPORT_BYTES = 16 * 1024 * 1024
+_ENV_KEY = re.compile(r"(?:export\s+)?([\w.\-]{1,64})")
 
 
 def read_import_file(path: str | Path) -> list[Entry]:
@@ -47,8 +49,8 @@ def parse_env_entries(content: str) -> list[Entry]:
     for binding in parse_stream(io.StringIO(content)):
         if binding.error:
             raise ValidationError(
-                f"line {line}: cannot parse {binding.original.string.strip()[:40]!r}; "
-                "fix or remove the line"
+                f"line {line}: cannot parse {_entry_label(binding.original.string)}; "
+                "check its quotes, or fix or remove the line"
             )
         if binding.key is not None:
             if binding.value is None:
@@ -56,6 +58,15 @@ def parse_env_entries(content: str) -> list[Entry]:
             entries.append((binding.key, binding.value, SecretFormat.PLAINTEXT))
         line += binding.original.string.count("\n")
     return entries
+
+
+def _entry_label(text: str) -> str:
+    """The key of a line that failed to parse, for the error; never the rest, which may be a value."""
+    key = text.split("=", 1)[0].strip() if "=" in text else ""
+    match = _ENV_KEY.fullmatch(key)
+    if match:
+        return f"the entry for {match.group(1)}"
+    return "this line"
 
 
 def parse_json_entries(content: str) -> list[Entry]:

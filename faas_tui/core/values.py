@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -57,6 +58,10 @@ def json_problem(text: str) -> str | None:
         return f"invalid JSON: the key {exc.args[0]!r} appears twice in one object"
     except _NotJson as exc:
         return f"invalid JSON: {exc.args[0]} is not a JSON value"
+    except _NotFinite as exc:
+        return f"invalid JSON: the number {exc.args[0][:20]} is too large to be a finite number"
+    except ValueError:  # int() refuses numbers of more than 4,300 digits
+        return "invalid JSON: a number has too many digits"
     except RecursionError:
         return "invalid JSON: the value is nested too deeply"
     if not isinstance(parsed, dict):
@@ -66,8 +71,13 @@ def json_problem(text: str) -> str | None:
 
 
 def parse_json(text: str) -> Any:
-    """Strict JSON: no NaN/Infinity, no duplicate keys."""
-    return json.loads(text, object_pairs_hook=_unique_object, parse_constant=_refuse_constant)
+    """Strict JSON: no NaN/Infinity (written or overflowing, like 1e999), no duplicate keys."""
+    return json.loads(
+        text,
+        object_pairs_hook=_unique_object,
+        parse_constant=_refuse_constant,
+        parse_float=_finite_float,
+    )
 
 
 def decode_value(text: str, fmt: SecretFormat) -> str | dict[str, Any]:
@@ -90,6 +100,10 @@ class _NotJson(ValueError):
     pass
 
 
+class _NotFinite(ValueError):
+    pass
+
+
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, item in pairs:
@@ -101,3 +115,10 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> Any:
     raise _NotJson(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _NotFinite(text)
+    return number
