@@ -1228,7 +1228,27 @@ class Vault:
         slots = s.exec(select(KeySlot.id).order_by(KeySlot.id)).all()
         fields: list[str | bytes | int] = [field for row in functions for field in row]
         fields += ["events", *(head or (0, GENESIS)), "slots", *slots]
+        fields += ["rows", *self._row_totals(s)]
         return crypto.mac(self._mac_key, crypto.encode_aad("store", self.store_id, *fields))
+
+    def _row_totals(self, s: Session) -> tuple[int, ...]:
+        """Counts the database computes in one query, so that opening a store notices secrets,
+        versions or bindings deleted or rolled back behind faas-tui's back without reading them
+        all; listing a function then checks its full manifest."""
+
+        def scalar(query: Any) -> Any:
+            return query.scalar_subquery()
+
+        row = s.exec(
+            select(
+                scalar(select(func.count(Secret.id))),
+                scalar(select(func.coalesce(func.sum(Secret.version), 0))),
+                scalar(select(func.count(SecretVersion.id))),
+                scalar(select(func.count(Binding.id))),
+                scalar(select(func.count(Deployment.id))),
+            )
+        ).one()
+        return tuple(int(value) for value in row)
 
     def _seal_store(self, s: Session) -> None:
         s.flush()
@@ -1241,7 +1261,8 @@ class Vault:
         if not crypto.same(stored, self._store_manifest(s)):
             self._warn(
                 "integrity warning: the store's manifest does not match its rows: functions, "
-                "events or key slots were deleted or rolled back behind faas-tui's back"
+                "secrets, versions, deployments, events or key slots were deleted or rolled back "
+                "behind faas-tui's back"
             )
 
     def _check_function_manifest(self, s: Session, fn: Function) -> None:
