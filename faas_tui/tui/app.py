@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from faas_tui.store.crypto import KdfParams
     from faas_tui.store.vault import Vault
 
+FUNCTION_SCREEN = "function"  # the installed, reused FunctionScreen
 IDLE_LOCK_S = 600.0  # SPEC §4: the app locks itself after 10 minutes without a key press
 STYLESHEETS = (
     "app.tcss",
@@ -110,6 +111,17 @@ class FaasApp(App[int]):
         self.changes += 1
         self.show_integrity_warnings()
 
+    def open_function(self, name: str, info: FunctionInfo | None = None) -> None:
+        """Show one function. Its screen is built once and reused, so opening is quick."""
+        from faas_tui.tui.screens.function import FunctionScreen
+
+        if not self.is_screen_installed(FUNCTION_SCREEN):
+            self.install_screen(FunctionScreen(), FUNCTION_SCREEN)
+        screen = self.get_screen(FUNCTION_SCREEN)
+        assert isinstance(screen, FunctionScreen)
+        screen.show(name, info)
+        self.push_screen(FUNCTION_SCREEN)
+
     def _open_dashboard(self, functions: list[FunctionInfo] | None) -> None:
         from faas_tui.tui.screens.dashboard import DashboardScreen
 
@@ -151,6 +163,10 @@ class FaasApp(App[int]):
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         await self.switch_screen(UnlockScreen(message=reason))
+        if self.is_screen_installed(FUNCTION_SCREEN):
+            screen = self.get_screen(FUNCTION_SCREEN)
+            self.uninstall_screen(FUNCTION_SCREEN)
+            await screen.remove()
 
     async def _lock_when_idle(self) -> None:
         idle = monotonic() - self._last_input
@@ -194,12 +210,12 @@ class FaasApp(App[int]):
         self.push_screen(HelpModal(list(self.key_help(self.screen))))
 
     def key_help(self, screen: Screen[object]) -> Iterable[tuple[str, str, bool]]:
-        """(keys, description, enabled) for every described binding active on the screen."""
+        """(keys, description, enabled) for every faas-tui binding active on the screen."""
         grouped: dict[tuple[str, str], tuple[list[str], bool]] = {}
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.system:
-                continue
+            if binding.id is None or not binding.description:
+                continue  # widgets' own navigation keys (cursor, tab) are not listed
             keys, enabled = grouped.setdefault(
                 (binding.action, binding.description), ([], active.enabled)
             )
@@ -208,13 +224,15 @@ class FaasApp(App[int]):
             yield " / ".join(keys), description, enabled
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Textual's own commands, plus every described, enabled key of the current screen."""
+        """Textual's own commands, plus every enabled faas-tui key of the current screen."""
         yield from super().get_system_commands(screen)
         seen: set[tuple[int, str]] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or not active.enabled or binding.action == "quit":
+            if binding.id is None or not binding.description or not active.enabled:
                 continue
+            if binding.action == "quit":
+                continue  # Textual's own Quit command is already listed
             if (id(active.node), binding.action) in seen:
                 continue
             seen.add((id(active.node), binding.action))

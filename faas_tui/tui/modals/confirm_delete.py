@@ -14,7 +14,8 @@ class ConfirmDeleteModal(ModalScreen[bool]):
     """Returns True once the typed name matches and the user confirms; escape returns False."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Delete", id="delete.confirm"),
+        # priority, so the footer shows it while the name field has focus
+        Binding("enter", "confirm", "Delete", priority=True, id="delete.confirm"),
         Binding("escape", "cancel", "Cancel", id="delete.cancel"),
     ]
     AUTO_FOCUS = "#confirm-name"
@@ -48,9 +49,14 @@ class ConfirmDeleteModal(ModalScreen[bool]):
         self.query_one("#delete", Button).disabled = not self.matches
         self.query_one("#delete-problem", Static).update("")
 
-    @on(Input.Submitted, "#confirm-name")
     @on(Button.Pressed, "#delete")
+    def _delete_pressed(self) -> None:
+        self.action_confirm()
+
     def action_confirm(self) -> None:
+        if self.focused is self.query_one("#cancel", Button):
+            self.dismiss(False)  # enter on Cancel cancels
+            return
         if not self.matches:
             self.query_one("#delete-problem", Static).update(
                 f"The name does not match: type {self.target} exactly to delete."

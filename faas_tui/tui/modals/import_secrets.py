@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static, Switch
+from textual.widgets import Button, Checkbox, Footer, Input, Label, LoadingIndicator, Static
 
 from faas_tui.core.errors import ConflictError, FaasError
 from faas_tui.tui.messages import ImportPlanned, WorkFailed
@@ -57,9 +57,7 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
             )
             yield Label("A .env file, or a .json file holding one object")
             yield Input(placeholder="e.g. ./production.env", id="import-path", compact=True)
-            with Horizontal(id="overwrite-row"):
-                yield Switch(False, id="overwrite")
-                yield Label("Replace existing secrets whose value differs")
+            yield Checkbox("Replace existing secrets whose value differs", id="overwrite")
             yield LoadingIndicator(id="import-busy")
             with VerticalScroll(id="import-plan-box"):
                 yield Static(
@@ -78,7 +76,7 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
         self.query_one("#import-busy").display = False
 
     @on(Input.Changed, "#import-path")
-    @on(Switch.Changed, "#overwrite")
+    @on(Checkbox.Changed, "#overwrite")
     def _inputs_changed(self) -> None:
         """A plan is only good for the file and option it was made with."""
         self.plan = None
@@ -93,7 +91,7 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
             self._say("Type the path of a .env or .json file.")
             return
         self._busy(True)
-        self._plan(path, self.query_one("#overwrite", Switch).value)
+        self._plan(path, self.query_one("#overwrite", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _plan(self, path: str, overwrite: bool) -> None:
@@ -137,7 +135,7 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
             self._say("Preview the plan first (enter).")
             return
         self._busy(True)
-        self._apply(self._entries, self.query_one("#overwrite", Switch).value)
+        self._apply(self._entries, self.query_one("#overwrite", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _apply(self, entries: list[Entry], overwrite: bool) -> None:

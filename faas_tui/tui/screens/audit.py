@@ -39,19 +39,14 @@ def _number(value: int | None) -> str:
 COLUMNS: list[tuple[str, str, Callable[[AuditRow], str], Callable[[AuditRow], Any]]] = [
     ("Function", "function", lambda r: r.function, lambda r: r.function),
     ("Name", "name", lambda r: r.name, lambda r: r.name),
+    ("Flags", "flags", lambda r: " ".join(r.flags), lambda r: " ".join(r.flags)),
     ("Kind", "kind", lambda r: r.kind, lambda r: r.kind),
     ("Format", "format", lambda r: r.format.label if r.format else "—", lambda r: r.format or ""),
     ("Ver", "version", lambda r: _number(r.version), lambda r: r.version or 0),
-    ("Created", "created", lambda r: _day(r.created_at), lambda r: _day(r.created_at)),
-    ("Updated", "updated", lambda r: _day(r.updated_at), lambda r: _day(r.updated_at)),
+    ("Dep", "deployed", lambda r: _number(r.deployed_version), lambda r: r.deployed_version or 0),
     ("Age", "age", lambda r: _number(r.age_days), lambda r: r.age_days or 0),
-    (
-        "Deployed",
-        "deployed",
-        lambda r: _number(r.deployed_version),
-        lambda r: r.deployed_version or 0,
-    ),
-    ("Flags", "flags", lambda r: " ".join(r.flags), lambda r: " ".join(r.flags)),
+    ("Updated", "updated", lambda r: _day(r.updated_at), lambda r: _day(r.updated_at)),
+    ("Created", "created", lambda r: _day(r.created_at), lambda r: _day(r.created_at)),
 ]
 
 

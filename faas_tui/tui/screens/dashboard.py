@@ -14,6 +14,7 @@ from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import last_deploy, plural
 from faas_tui.tui.messages import FunctionsLoaded, VaultChanged, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen, refusals
+from faas_tui.tui.widgets.fast_table import FastTable
 
 if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo
@@ -53,9 +54,7 @@ class DashboardScreen(VaultScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="Filter functions  ( / )", id="filter")
-        table: DataTable[str | Text] = DataTable(
-            id="functions", cursor_type="row", zebra_stripes=True
-        )
+        table = FastTable(id="functions")
         table.add_column("Name", key="name")
         table.add_column("Secrets", key="secrets")
         table.add_column("Last deploy", key="deployed")
@@ -106,13 +105,11 @@ class DashboardScreen(VaultScreen):
         self._fill()
 
     def _fill(self) -> None:
-        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        table = self.query_one("#functions", FastTable)
         keep = self.selected
         needle = self.query_one("#filter", Input).value.strip().lower()
         rows = [row for row in self._rows if needle in row[0]] if needle else self._rows
-        table.clear()
-        for row in rows:
-            table.add_row(*row, key=row[0])
+        table.set_rows(rows, [row[0] for row in rows])
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._status(len(rows))
@@ -133,7 +130,7 @@ class DashboardScreen(VaultScreen):
     @property
     def selected(self) -> str | None:
         """The function name under the cursor, or None when the table is empty."""
-        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        table = self.query_one("#functions", FastTable)
         if not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -158,10 +155,8 @@ class DashboardScreen(VaultScreen):
         if name is None:
             self.notify("No function to open: press n to create one.")
             return
-        from faas_tui.tui.screens.function import FunctionScreen
-
         info = next((f for f in self._functions if f.name == name), None)
-        self.app.push_screen(FunctionScreen(name, info))
+        self.faas.open_function(name, info)
 
     def action_new_function(self) -> None:
         from faas_tui.tui.modals.new_function import NewFunctionModal
@@ -187,7 +182,7 @@ class DashboardScreen(VaultScreen):
 
     def _show_and_select(self, functions: list[FunctionInfo], name: str) -> None:
         self._show(functions)
-        table: DataTable[str | Text] = self.query_one("#functions", DataTable)
+        table = self.query_one("#functions", FastTable)
         if name in table.rows:
             table.move_cursor(row=table.get_row_index(name), animate=False)
 

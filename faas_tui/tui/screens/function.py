@@ -25,6 +25,7 @@ from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import plural, usage_snippet, utc, when
 from faas_tui.tui.messages import FunctionLoaded, VaultChanged, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen, refusals
+from faas_tui.tui.widgets.fast_table import FastTable
 
 if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo, ImportPlan, SecretInfo
@@ -78,15 +79,24 @@ class FunctionScreen(VaultScreen):
         }
     )
 
-    def __init__(self, function: str, info: FunctionInfo | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
+        self.function = ""
+        self.info: FunctionInfo | None = None
+        self.secrets: list[SecretInfo] = []
+
+    def show(self, function: str, info: FunctionInfo | None = None) -> None:
+        """Point the screen at a function. The app keeps one instance and reuses it for every
+        function, so opening one only replaces the data instead of building the widget tree."""
         self.function = function
         self.info = info
-        self.secrets: list[SecretInfo] = []
+        self.secrets = []
+        if self.is_mounted:
+            self._load()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.function, id="fn-title", markup=False)
+        yield Static("", id="fn-title", markup=False)
         yield Static("", id="fn-summary", markup=False)
         with TabbedContent(initial="settings", id="fn-tabs"):
             with TabPane("Overview", id="overview"), VerticalScroll(id="overview-body"):
@@ -106,9 +116,7 @@ class FunctionScreen(VaultScreen):
                     yield Button("Add a secret", id="add-secret", variant="primary", compact=True)
                     yield Button("Import…", id="import", compact=True)
                     yield Button("Deploy", id="deploy", compact=True)
-                table: DataTable[str] = DataTable(
-                    id="secrets", cursor_type="row", zebra_stripes=True
-                )
+                table = FastTable(id="secrets")
                 table.add_column("Name", key="name")
                 table.add_column("Format", key="format")
                 table.add_column("Version", key="version")
@@ -118,11 +126,17 @@ class FunctionScreen(VaultScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = f"Function {self.function}" + (" · read-only" if self.read_only else "")
         if self.read_only:
             for button in self.query("#secret-buttons Button, #set-source"):
                 button.disabled = True
-        self.query_one("#secrets", DataTable).focus()
+        self._load()
+
+    def _load(self) -> None:
+        self.sub_title = f"Function {self.function}" + (" · read-only" if self.read_only else "")
+        self.query_one("#fn-title", Static).update(self.function)
+        self.query_one("#fn-summary", Static).update("")
+        self.query_one("#fn-tabs", TabbedContent).active = "settings"
+        self.query_one("#secrets", FastTable).focus()
         self.refresh_secrets()
         if self.info is None:
             self.refresh_function()
@@ -133,23 +147,26 @@ class FunctionScreen(VaultScreen):
 
     def refresh_secrets(self, select: str | None = None) -> None:
         """Re-read the secret list (names and metadata; a function has tens, so it is quick)."""
-        table: DataTable[str] = self.query_one("#secrets", DataTable)
+        table = self.query_one("#secrets", FastTable)
         keep = select or self.selected
         try:
             self.secrets = self.vault.list_secrets(self.function)
         except FaasError as error:
             self.faas.report(error)
             return
-        table.clear()
-        for info in self.secrets:
-            table.add_row(
-                info.name,
-                info.format.label,
-                f"v{info.version}",
-                when(info.updated_at),
-                "pending" if info.pending_redeploy else "deployed",
-                key=info.name,
-            )
+        table.set_rows(
+            [
+                (
+                    info.name,
+                    info.format.label,
+                    f"v{info.version}",
+                    when(info.updated_at),
+                    "pending" if info.pending_redeploy else "deployed",
+                )
+                for info in self.secrets
+            ],
+            [info.name for info in self.secrets],
+        )
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._show_overview()
@@ -164,6 +181,8 @@ class FunctionScreen(VaultScreen):
             self.post_message(WorkFailed(error))
 
     def on_function_loaded(self, message: FunctionLoaded) -> None:
+        if message.info.name != self.function:
+            return  # an answer for the function shown before
         self.info = message.info
         self._show_function()
 

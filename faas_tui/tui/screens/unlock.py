@@ -56,7 +56,8 @@ class UnlockScreen(Screen[None]):
     """Asks for the passphrase and unlocks the store in a worker; says so when it is wrong."""
 
     BINDINGS = [
-        Binding("enter", "unlock", "Unlock", id="unlock.submit"),
+        # priority: the footer shows it even while a passphrase field has focus
+        Binding("enter", "unlock", "Unlock", priority=True, id="unlock.submit"),
     ]
     AUTO_FOCUS = "#passphrase"
 
@@ -86,12 +87,13 @@ class UnlockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#unlock-busy").display = False
+        self._say(self._initial_message)
         if self.faas.demo:
             from faas_tui.demo import DEMO_PASSPHRASE
 
-            self.query_one("#unlock-hint", Static).update(
-                f"Demo store: the passphrase is {DEMO_PASSPHRASE}"
-            )
+            hint = self.query_one("#unlock-hint", Static)
+            hint.update(f"Demo store: the passphrase is {DEMO_PASSPHRASE}")
+            hint.display = True
         if self.faas.key_file:
             self._key_file_mode()
             return
@@ -139,16 +141,8 @@ class UnlockScreen(Screen[None]):
 
     # --- submitting --------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#passphrase")
-    def _passphrase_entered(self) -> None:
-        if self.creating and not self.query_one("#confirm", Input).value:
-            self.query_one("#confirm", Input).focus()
-        else:
-            self.action_unlock()
-
-    @on(Input.Submitted, "#confirm")
     @on(Button.Pressed, "#unlock-button")
-    def _submitted(self) -> None:
+    def _pressed(self) -> None:
         self.action_unlock()
 
     def action_unlock(self) -> None:
@@ -160,6 +154,9 @@ class UnlockScreen(Screen[None]):
         passphrase_input = self.query_one("#passphrase", Input)
         confirm_input = self.query_one("#confirm", Input)
         passphrase = passphrase_input.value
+        if self.creating and self.focused is passphrase_input and not confirm_input.value:
+            confirm_input.focus()  # enter after the first passphrase moves to the second
+            return
         if not passphrase:
             self._say("Type the passphrase first.")
             passphrase_input.focus()
@@ -230,4 +227,6 @@ class UnlockScreen(Screen[None]):
             widget.disabled = busy
 
     def _say(self, text: str) -> None:
-        self.query_one("#unlock-message", Static).update(text)
+        message = self.query_one("#unlock-message", Static)
+        message.update(text)
+        message.display = bool(text)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
-Cell = str | Text
-CHUNK = 1500
+from faas_tui.tui.widgets.fast_table import Cell, FastTable
+
+CHUNK = 5000
 
 
-class BigTable(DataTable[Cell]):
+class BigTable(FastTable):
     """`replace_rows` shows a new row list; rows arrive in chunks and `Filled` says when done."""
 
     @dataclass
@@ -40,7 +39,7 @@ class BigTable(DataTable[Cell]):
             return self.table
 
     def __init__(self, *, id: str | None = None, chunk: int = CHUNK) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._chunk = chunk
         self._pending: Sequence[Sequence[Cell]] = ()
         self._next = 0
@@ -62,8 +61,7 @@ class BigTable(DataTable[Cell]):
         if generation != self._generation:
             return  # a newer replace_rows call took over
         end = min(self._next + self._chunk, len(self._pending))
-        for row in self._pending[self._next : end]:
-            self.add_row(*row)
+        self.append_rows(self._pending[self._next : end])
         self._next = end
         total = len(self._pending)
         if end < total:

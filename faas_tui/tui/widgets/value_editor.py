@@ -23,11 +23,11 @@ class ValueEditor(Vertical):
     DEFAULT_CSS = """
     ValueEditor { height: auto; }
     ValueEditor #format-row { height: auto; }
-    ValueEditor #format-row Label { padding: 0 1 0 0; width: auto; }
+    ValueEditor #format-row Label { padding: 0 1 0 0; width: auto; margin-top: 0; }
     ValueEditor RadioSet { layout: horizontal; width: auto; height: auto; border: none; padding: 0; }
     ValueEditor RadioSet RadioButton { width: auto; margin-right: 2; }
     ValueEditor TextArea { height: 6; }
-    ValueEditor #value-problem { height: auto; color: $text-error; }
+    ValueEditor #value-problem { height: auto; color: $text-error; display: none; }
     ValueEditor #value-problem.-ok { color: $text-muted; }
     """
 
@@ -45,7 +45,7 @@ class ValueEditor(Vertical):
                     "Plaintext", value=self.fmt is SecretFormat.PLAINTEXT, id="fmt-plaintext"
                 )
                 yield RadioButton("JSON", value=self.fmt is SecretFormat.JSON, id="fmt-json")
-        yield Label("Value (visible only here, while you type it)")
+        yield Label(self._value_label(), id="value-label")
         yield TextArea(
             id="value",
             soft_wrap=True,
@@ -53,6 +53,10 @@ class ValueEditor(Vertical):
             show_line_numbers=self.fmt is SecretFormat.JSON,
         )
         yield Static("", id="value-problem", markup=False)
+
+    def _value_label(self) -> str:
+        kind = "a JSON object" if self.fmt is SecretFormat.JSON else "Plaintext"
+        return f"Value, {kind} (visible only here, while you type it)"
 
     @property
     def text_area(self) -> TextArea:
@@ -76,6 +80,7 @@ class ValueEditor(Vertical):
         json = event.pressed.id == "fmt-json"
         self.fmt = SecretFormat.JSON if json else SecretFormat.PLAINTEXT
         self.text_area.show_line_numbers = json
+        self.query_one("#value-label", Label).update(self._value_label())
         self.validate_live()
 
     @on(TextArea.Changed, "#value")
@@ -89,16 +94,19 @@ class ValueEditor(Vertical):
         problem = self.problem() if self.text else None
         line.set_class(problem is None, "-ok")
         if problem:
-            line.update(problem)
+            text = problem
         elif self.text and self.fmt is SecretFormat.JSON:
-            line.update("✓ a valid JSON object")
+            text = "✓ a valid JSON object"
         else:
-            line.update("")
+            text = ""
+        line.update(text)
+        line.display = bool(text)
 
     def show_problem(self, problem: str) -> None:
         line = self.query_one("#value-problem", Static)
         line.remove_class("-ok")
         line.update(problem)
+        line.display = True
 
     def generate(self) -> None:
         """A strong random value: replaces Plaintext; JSON gets a quoted token (or an object)."""
@@ -121,3 +129,4 @@ class ValueEditor(Vertical):
         """Remove the value from the editor, its undo history and the problem line."""
         self.text_area.load_text("")  # also clears the undo/redo history
         self.query_one("#value-problem", Static).update("")
+        self.query_one("#value-problem", Static).display = False

@@ -1,0 +1,1 @@
+"""Snapshot tests (pytest-textual-snapshot): every screen and modal at a fixed size and clock."""
