@@ -12,7 +12,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -111,9 +111,12 @@ def same(a: bytes, b: bytes) -> bool:
 # --- key slots -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class KdfParams:
-    """Argon2id parameters, stored with each passphrase slot so they can be raised later."""
+class KdfParams(NamedTuple):
+    """Argon2id parameters, stored with each passphrase slot so they can be raised later.
+
+    A NamedTuple, not a dataclass: importing `dataclasses` (inspect, ast) costs a function's cold
+    start ~10 ms, and the runtime toolbelt imports this module.
+    """
 
     salt: bytes
     memory_kib: int = 64 * 1024
