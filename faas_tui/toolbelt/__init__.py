@@ -1,0 +1,28 @@
+"""What function code imports to read its secrets: `SecretClient`, `bound_env` (SPEC §3).
+
+Light on purpose: this is a function's cold start. On a SQLite store nothing here imports
+SQLAlchemy, SQLModel, Textual or Rich (a subprocess test checks `sys.modules`).
+"""
+
+from faas_tui.core.errors import (
+    BindingBrokenError,
+    IntegrityError,
+    SecretNotFoundError,
+    WrongKeyError,
+)
+from faas_tui.toolbelt.binding import BoundEnv, bound_env
+from faas_tui.toolbelt.client import SecretClient
+from faas_tui.toolbelt.notices import StoreIntegrityWarning, SystemSecretWarning, ToolbeltWarning
+
+__all__ = [
+    "BindingBrokenError",
+    "BoundEnv",
+    "IntegrityError",
+    "SecretClient",
+    "SecretNotFoundError",
+    "StoreIntegrityWarning",
+    "SystemSecretWarning",
+    "ToolbeltWarning",
+    "WrongKeyError",
+    "bound_env",
+]

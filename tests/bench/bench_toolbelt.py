@@ -1,0 +1,202 @@
+"""Benchmark: the runtime toolbelt against floors measured in the same run (issue 4).
+
+Not a test: run it by hand; it prints times and ratios and exits 1 when a ratio is over its target.
+
+- cold start: a fresh `python -c` that creates a SecretClient with a key file and reads one secret,
+  against a floor process that imports sqlite3 and AESGCM, selects one row and decrypts it
+  (median of N runs each, interleaved) — target <= 2x;
+- cached read: `read_secret(name)` against `os.environ[name]`, in one process — target <= 3x;
+- uncached read: `read_secret(name, use_cache=False)` against the floor's select-and-decrypt on an
+  open connection with a ready AESGCM object, in one process — target <= 10x.
+
+Child processes run with compiled bytecode (a private PYTHONPYCACHEPREFIX, warmed first), as a
+deployed runtime has. Two interpreter set-ups are measured: `clean` (python -S, site-packages on
+PYTHONPATH: no .pth start-up hooks, the stricter floor) and `site` (the interpreter as installed).
+
+    python tests/bench/bench_toolbelt.py                 # 40 runs per process, both set-ups
+    python tests/bench/bench_toolbelt.py --runs 100 --setup clean
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+import faas_tui
+from faas_tui.core.values import SecretFormat
+from faas_tui.store import crypto
+from faas_tui.store.crypto import KdfParams
+from faas_tui.store.vault import Vault
+from faas_tui.toolbelt import SecretClient
+
+FN = "bench"
+NAME = "STRIPE_API_KEY"
+VALUE = "sk_live_" + "x" * 40
+TARGETS = {"cold start": 2.0, "cached read": 3.0, "uncached read": 10.0}
+ROW_SQL = "SELECT nonce, ciphertext FROM secret_version WHERE id = ?"
+
+
+class Store:
+    """A throw-away store: one function with `secrets` secrets, deployed, and a runtime key file."""
+
+    def __init__(self, folder: Path, secrets: int) -> None:
+        self.path = folder / "store" / "store.db"
+        self.key_file = folder / "runtime.key"
+        weak_kdf = KdfParams(salt=os.urandom(16), memory_kib=8 * 1024, iterations=1, lanes=1)
+        with Vault.create(str(self.path), "bench passphrase", kdf=weak_kdf) as vault:
+            vault.add_function(FN)
+            vault.add_secret(FN, NAME, VALUE)
+            for i in range(secrets - 1):
+                vault.add_secret(FN, f"OTHER_{i}", f"value-{i}-" + "y" * 30)
+            vault.add_secret(FN, "SETTINGS", '{"region": "eu"}', SecretFormat.JSON)
+            vault.deploy(FN)
+            vault.add_key_file(self.key_file, "bench")
+            # The floor gets what the toolbelt works out for itself: the key, the row and its AAD.
+            self.data_key = vault._data_key.raw
+            self.aad = crypto.value_aad(vault.store_id, FN, NAME, 1, "plaintext")
+        con = sqlite3.connect(self.path)
+        (self.row_id,) = con.execute(
+            "SELECT v.id FROM secret_version v JOIN secret s ON s.id = v.secret_id "
+            "WHERE s.name = ? AND v.version = s.version",
+            (NAME,),
+        ).fetchone()
+        con.close()
+
+    @property
+    def uri(self) -> str:
+        return f"file://{self.path}?mode=ro"
+
+
+def floor_code(store: Store) -> str:
+    return textwrap.dedent(f"""
+        import sqlite3
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        con = sqlite3.connect({store.uri!r}, uri=True)
+        nonce, ciphertext = con.execute({ROW_SQL!r}, ({store.row_id},)).fetchone()
+        print(AESGCM(bytes.fromhex({store.data_key.hex()!r})).decrypt(nonce, ciphertext, bytes.fromhex({store.aad.hex()!r})).decode())
+    """)
+
+
+def toolbelt_code(store: Store) -> str:
+    return textwrap.dedent(f"""
+        from faas_tui.toolbelt import SecretClient
+        print(SecretClient({FN!r}, store={str(store.path)!r}, key_file={str(store.key_file)!r}).read_secret({NAME!r}))
+    """)
+
+
+def child_env(setup: str, pycache: Path) -> tuple[list[str], dict[str, str]]:
+    """The interpreter command and environment of a child process for one set-up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAAS_TUI_", "PYTHON"))}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)  # compiled bytecode, as a deployed runtime has
+    if setup == "clean":
+        paths = sysconfig.get_paths()
+        repo = str(Path(faas_tui.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(
+            dict.fromkeys([repo, paths["purelib"], paths["platlib"]])
+        )
+        return [sys.executable, "-S"], env
+    return [sys.executable], env
+
+
+def process_times(
+    codes: dict[str, str], command: list[str], env: dict[str, str], runs: int
+) -> dict[str, list[float]]:
+    """Wall time of each code in a fresh process, interleaved so drift hits them all alike."""
+    times: dict[str, list[float]] = {label: [] for label in codes}
+    outputs: dict[str, str] = {}
+    for label, code in codes.items():  # warm-up: fills the bytecode cache
+        for _ in range(2):
+            done = subprocess.run([*command, "-c", code], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"{label} failed:\n{done.stderr}")
+            outputs[label] = done.stdout.strip()
+    for _ in range(runs):
+        for label, code in codes.items():
+            start = time.perf_counter()
+            subprocess.run([*command, "-c", code], env=env, stdout=subprocess.DEVNULL, check=True)
+            times[label].append(time.perf_counter() - start)
+    assert outputs.get("floor") == outputs.get("toolbelt") == VALUE, outputs
+    return times
+
+
+def per_call(action: Callable[[], object], number: int) -> float:
+    """Seconds per call: the best of 7 repeats of `number` calls."""
+    return min(timeit.repeat(action, number=number, repeat=7)) / number
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40, help="processes per kind (default 40)")
+    parser.add_argument("--secrets", type=int, default=20, help="secrets in the function")
+    parser.add_argument("--setup", choices=["clean", "site", "both"], default="both")
+    args = parser.parse_args()
+    ratios: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="faas-tui-bench-") as folder:
+        store = Store(Path(folder), args.secrets)
+        pycache = Path(folder) / "pycache"
+        codes = {"floor": floor_code(store), "toolbelt": toolbelt_code(store), "empty": "pass"}
+        print(
+            f"cold start: median of {args.runs} fresh processes each (store with {args.secrets + 3} secrets)"
+        )
+        for setup in ("clean", "site") if args.setup == "both" else (args.setup,):
+            command, env = child_env(setup, pycache)
+            times = process_times(codes, command, env, args.runs)
+            floor, ours, empty = (
+                statistics.median(times[k]) for k in ("floor", "toolbelt", "empty")
+            )
+            ratio = ours / floor
+            ratios[f"cold start ({setup})"] = ratio
+            print(
+                f"  {setup:5}  python -c pass {empty * 1e3:6.1f} ms   floor {floor * 1e3:6.1f} ms   "
+                f"toolbelt {ours * 1e3:6.1f} ms   ratio {ratio:.2f}x (target <= 2x)"
+            )
+
+        os.environ["BENCH_" + NAME] = VALUE
+        environ = os.environ
+        with SecretClient(FN, store=str(store.path), key_file=store.key_file) as client:
+            client.read_secret(NAME)
+            cached = per_call(lambda: client.read_secret(NAME), 200_000)
+            env_read = per_call(lambda: environ["BENCH_" + NAME], 200_000)
+            ratios["cached read"] = cached / env_read
+            print(
+                f"cached read   read_secret {cached * 1e9:7.0f} ns   os.environ[...] "
+                f"{env_read * 1e9:7.0f} ns   ratio {cached / env_read:.2f}x (target <= 3x)"
+            )
+
+            con = sqlite3.connect(store.uri, uri=True, isolation_level=None)
+            aead = AESGCM(store.data_key)
+            row_id, aad = store.row_id, store.aad
+
+            def select_and_decrypt() -> str:
+                nonce, ciphertext = con.execute(ROW_SQL, (row_id,)).fetchone()
+                return aead.decrypt(nonce, ciphertext, aad).decode()
+
+            assert select_and_decrypt() == client.read_secret(NAME, use_cache=False) == VALUE
+            uncached = per_call(lambda: client.read_secret(NAME, use_cache=False), 5_000)
+            floor_read = per_call(select_and_decrypt, 5_000)
+            con.close()
+            ratios["uncached read"] = uncached / floor_read
+            print(
+                f"uncached read read_secret {uncached * 1e6:7.1f} µs   select+decrypt "
+                f"{floor_read * 1e6:7.1f} µs   ratio {uncached / floor_read:.2f}x (target <= 10x)"
+            )
+    over = [label for label, ratio in ratios.items() if ratio > TARGETS[label.split(" (")[0]]]
+    print("all targets met" if not over else f"over target: {', '.join(over)}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
