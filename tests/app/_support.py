@@ -131,3 +131,21 @@ def link_offset(app: FaasApp, selector: str) -> tuple[int, int]:
             if "@click" in app.screen.get_style_at(x, y).meta:
                 return x - region.x, y - region.y
     raise AssertionError(f"no link in {selector}")
+
+
+async def burst(pilot: Pilot[Any], text: str, *keys: str) -> None:
+    """Queue keys as a paste or a fast typist does: all of them before any is handled."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
+    for key in keys:
+        event = events.Key(key, None)
+        event.set_sender(app)
+        app.post_message(event)
+    await settle(pilot)

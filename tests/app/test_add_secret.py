@@ -12,6 +12,7 @@ from app._support import (
     ClipboardRecorder,
     all_text,
     build_app,
+    burst,
     fill,
     screen_name,
     settle,
@@ -199,3 +200,14 @@ async def test_an_empty_value_or_bad_name_is_refused_inline(store: str, seeded: 
         assert screen_name(app) == "AddSecretModal"
         assert "empty" in str(app.screen.query_one("#save-problem").render())
         assert app.focused is app.screen.query_one("#value", TextArea)
+
+
+async def test_ctrl_s_right_after_a_paste_saves_the_whole_value(store: str, seeded: Vault) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_add(pilot)
+        await fill(pilot, "#key", "pasted")
+        app.screen.query_one("#value", TextArea).focus()
+        await burst(pilot, "pasted-value-0123456789", "ctrl+s")
+        assert screen_name(app) == "FunctionScreen"
+    assert seeded.read_secret("billing", "PASTED") == "pasted-value-0123456789"

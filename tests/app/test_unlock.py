@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import PASSPHRASE
 from textual.widgets import Input, LoadingIndicator, Static
 
-from app._support import build_app, fill, screen_name, seeded_vault, settle
+from app._support import build_app, burst, fill, screen_name, seeded_vault, settle
 from faas_tui.store.vault import Vault
 
 
@@ -78,7 +78,7 @@ async def test_unlocking_shows_a_loading_indicator_while_the_worker_runs(store: 
         busy = app.screen.query_one("#unlock-busy", LoadingIndicator)
         assert not busy.display
         await fill(pilot, "#passphrase", PASSPHRASE)
-        app.screen.action_unlock()
+        app.screen.unlock()
         assert busy.display and app.screen.query_one("#passphrase", Input).disabled
         await settle(pilot)
         assert screen_name(app) == "DashboardScreen"
@@ -116,3 +116,12 @@ async def test_read_only_cannot_create_a_store(store: str) -> None:
         await settle(pilot)
         assert "--read-only" in message(app)
     assert not os.path.exists(store) or not Vault.exists(store)
+
+
+async def test_enter_right_after_fast_typing_submits_the_whole_passphrase(store: str) -> None:
+    seeded_vault(store).close()
+    app = build_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await burst(pilot, PASSPHRASE, "enter")
+        assert screen_name(app) == "DashboardScreen"

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from faas_tui.tui.ordering import after_typing
+
 
 class ConfirmDeleteModal(ModalScreen[bool]):
     """Returns True once the typed name matches and the user confirms; escape returns False."""
@@ -33,7 +35,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
             for line in self.details:
                 yield Static(line, classes="delete-detail", markup=False)
             yield Label(f"Type {self.target} to confirm", id="confirm-label")
-            yield Input(placeholder=self.target, id="confirm-name", compact=True)
+            yield Input(placeholder="type the name here", id="confirm-name", compact=True)
             yield Static("", id="delete-problem", classes="problem", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Delete", id="delete", variant="error", disabled=True, compact=True)
@@ -49,11 +51,11 @@ class ConfirmDeleteModal(ModalScreen[bool]):
         self.query_one("#delete", Button).disabled = not self.matches
         self.query_one("#delete-problem", Static).update("")
 
-    @on(Button.Pressed, "#delete")
-    def _delete_pressed(self) -> None:
-        self.action_confirm()
-
     def action_confirm(self) -> None:
+        after_typing(self, self.confirm)  # enter is a priority key: wait for the typed name
+
+    @on(Button.Pressed, "#delete")
+    def confirm(self) -> None:
         if self.focused is self.query_one("#cancel", Button):
             self.dismiss(False)  # enter on Cancel cancels
             return

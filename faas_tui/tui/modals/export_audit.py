@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 
 from faas_tui.tui.export import format_for
 from faas_tui.tui.formatting import plural
+from faas_tui.tui.ordering import after_typing
 
 
 class ExportModal(ModalScreen["tuple[str, str] | None"]):
@@ -54,9 +55,12 @@ class ExportModal(ModalScreen["tuple[str, str] | None"]):
         wanted = "#export-json" if format_for(event.value) == "json" else "#export-csv"
         self.query_one(wanted, RadioButton).value = True
 
+    def action_export(self) -> None:
+        after_typing(self, self.export)
+
     @on(Input.Submitted, "#export-path")
     @on(Button.Pressed, "#export")
-    def action_export(self) -> None:
+    def export(self) -> None:
         path = self.query_one("#export-path", Input).value.strip()
         if not path:
             self.query_one("#export-problem", Static).update("Type a file name.")

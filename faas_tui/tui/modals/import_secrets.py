@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, LoadingIndic
 
 from faas_tui.core.errors import ConflictError, FaasError
 from faas_tui.tui.messages import ImportPlanned, WorkFailed
+from faas_tui.tui.ordering import after_typing
 
 if TYPE_CHECKING:
     from faas_tui.core.imports import Entry
@@ -129,8 +130,11 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
             text = text.split(":")[0] + ": switch on “Replace existing” to replace them"
         self._say(text)
 
-    @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
+        after_typing(self, self.apply)
+
+    @on(Button.Pressed, "#apply")
+    def apply(self) -> None:
         if self.plan is None or self._entries is None:
             self._say("Preview the plan first (enter).")
             return

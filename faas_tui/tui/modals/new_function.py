@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.core.names import function_name_problem
+from faas_tui.tui.ordering import after_typing
 
 if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
@@ -58,9 +59,12 @@ class NewFunctionModal(ModalScreen["str | None"]):
     def _name_submitted(self) -> None:
         self.query_one("#function-source", Input).focus()
 
+    def action_create(self) -> None:
+        after_typing(self, self.create)
+
     @on(Input.Submitted, "#function-source")
     @on(Button.Pressed, "#create")
-    def action_create(self) -> None:
+    def create(self) -> None:
         name = self.query_one("#function-name", Input).value.strip()
         source = self.query_one("#function-source", Input).value.strip() or None
         problem = function_name_problem(name)

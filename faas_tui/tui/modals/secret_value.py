@@ -16,6 +16,7 @@ from textual.widgets import Button, Footer, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.core.values import SecretFormat
+from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.widgets.value_editor import ValueEditor
 
 if TYPE_CHECKING:
@@ -69,13 +70,21 @@ class SecretValueModal(ModalScreen["SecretInfo | None"]):
 
     # --- keys ----------------------------------------------------------------------------------
 
+    # The keys are priority bindings (the TextArea has focus); each waits for the keys typed
+    # before it, so ctrl+s after a paste saves the whole value.
     def action_toggle_format(self) -> None:
-        self.editor.toggle_format()
+        after_typing(self, self.editor.toggle_format)
 
     def action_generate(self) -> None:
-        self.editor.generate()
+        after_typing(self, self.editor.generate)
 
     def action_copy_value(self) -> None:
+        after_typing(self, self.copy_value)
+
+    def action_save(self) -> None:
+        after_typing(self, self.save)
+
+    def copy_value(self) -> None:
         text = self.editor.text
         if not text:
             self.notify("There is no value to copy yet.")
@@ -88,7 +97,7 @@ class SecretValueModal(ModalScreen["SecretInfo | None"]):
         self.dismiss(None)
 
     @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
+    def save(self) -> None:
         if not self.check_head():
             return
         problem = self.editor.problem()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from faas_tui.core.errors import FaasError
+from faas_tui.tui.ordering import after_typing
 
 if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
@@ -52,9 +53,12 @@ class SourceFolderModal(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", compact=True)
         yield Footer(compact=True)
 
+    def action_save(self) -> None:
+        after_typing(self, self.save)
+
     @on(Input.Submitted, "#source-path")
     @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
+    def save(self) -> None:
         folder = self.query_one("#source-path", Input).value.strip() or None
         try:
             self.vault.set_source_dir(self.function, folder)

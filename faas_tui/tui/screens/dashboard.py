@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import last_deploy, plural
 from faas_tui.tui.messages import FunctionsLoaded, VaultChanged, WorkFailed
+from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import VaultScreen, refusals
 from faas_tui.tui.widgets.fast_table import FastTable
 
@@ -148,9 +149,12 @@ class DashboardScreen(VaultScreen):
 
     @on(DataTable.RowSelected, "#functions")
     def _row_selected(self) -> None:
-        self.action_open()
+        self.open_selected()
 
     def action_open(self) -> None:
+        after_typing(self, self.open_selected)  # enter is a priority key: wait for the filter
+
+    def open_selected(self) -> None:
         name = self.selected
         if name is None:
             self.notify("No function to open: press n to create one.")

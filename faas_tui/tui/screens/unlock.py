@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, Sta
 from faas_tui.core.errors import FaasError, WrongKeyError
 from faas_tui.store.location import sqlite_path
 from faas_tui.tui.messages import Unlocked, UnlockFailed
+from faas_tui.tui.ordering import after_typing
 
 if TYPE_CHECKING:
     from faas_tui.tui.app import FaasApp
@@ -107,7 +108,7 @@ class UnlockScreen(Screen[None]):
         self.query_one("#confirm").display = False
         self.query_one("#unlock-intro", Static).update(f"Key file: {self.faas.key_file}")
         self.query_one("#unlock-button", Button).label = "Unlock with the key file"
-        self.action_unlock()
+        self.unlock()
 
     def _set_creating(self, creating: bool) -> None:
         self.creating = creating
@@ -141,11 +142,11 @@ class UnlockScreen(Screen[None]):
 
     # --- submitting --------------------------------------------------------------------------
 
-    @on(Button.Pressed, "#unlock-button")
-    def _pressed(self) -> None:
-        self.action_unlock()
-
     def action_unlock(self) -> None:
+        after_typing(self, self.unlock)  # enter is a priority key: wait for the typed passphrase
+
+    @on(Button.Pressed, "#unlock-button")
+    def unlock(self) -> None:
         if self.busy:
             return
         if self.faas.key_file:
