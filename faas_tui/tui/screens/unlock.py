@@ -89,6 +89,7 @@ class UnlockScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#unlock-busy").display = False
         self._say(self._initial_message)
+        self.call_after_refresh(self._warm_up)  # after the first frame is on screen
         if self.faas.demo:
             from faas_tui.demo import DEMO_PASSPHRASE
 
@@ -128,6 +129,11 @@ class UnlockScreen(Screen[None]):
             title.update("Unlock the store")
             intro.update("Type the store's passphrase.")
             button.label = "Unlock"
+
+    @work(thread=True, group="unlock-warm-up", exit_on_error=False)
+    def _warm_up(self) -> None:
+        """Import the Vault (SQLAlchemy, SQLModel, Argon2) while the user types."""
+        import faas_tui.store.vault  # noqa: F401
 
     @work(thread=True, exclusive=True, group="unlock-check", exit_on_error=False)
     def _check_exists(self) -> None:

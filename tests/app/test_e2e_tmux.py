@@ -1,0 +1,115 @@
+"""End to end: the installed `faas-tui` in a real terminal (tmux): unlock, add a secret, delete one,
+quit; the value never shows in the pane or its history once it is saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import PASSPHRASE, faas_tui_command
+
+from app._support import seeded_vault
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+VALUE = "e2e-value-" + uuid.uuid4().hex[:12]
+
+
+class Tmux:
+    def __init__(self, session: str, env: dict[str, str]) -> None:
+        self.session = session
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", *args], capture_output=True, text=True, env=self.env, check=True
+        )
+        return done.stdout
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", self.session, *(["-l"] if literal else []), *keys)
+
+    def pane(self, history: bool = False) -> str:
+        extra = ["-S", "-", "-E", "-"] if history else []
+        return self.run("capture-pane", "-p", "-t", self.session, *extra)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pane = self.pane()
+            if text in pane:
+                return pane
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared:\n{self.pane()}")
+
+    def settle(self) -> None:
+        """A moment for a new screen to take focus: keys sent before that are not typed."""
+        time.sleep(0.7)
+
+    def wait_gone(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pane = self.pane()
+            if text not in pane:
+                return pane
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} stayed:\n{pane}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    store = str(tmp_path / "store" / "store.db")
+    seeded_vault(store).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAAS_TUI_", "TMUX"))}
+    env |= {"FAAS_TUI_STORE": store, "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    env["TMUX_TMPDIR"] = str(tmp_path)  # a private tmux server
+    session = "faas-e2e"
+    command = " ".join([*faas_tui_command(), "; echo EXITED=$?; sleep 60"])
+    terminal = Tmux(session, env)
+    terminal.run("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+    try:
+        yield terminal
+    finally:
+        subprocess.run(["tmux", "kill-server"], env=env, capture_output=True)
+
+
+def test_unlock_add_delete_quit_in_a_real_terminal(tmux: Tmux) -> None:
+    tmux.wait_for("Unlock the store")
+    tmux.settle()
+    tmux.keys(PASSPHRASE, literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for("hubspot-sync")
+    tmux.settle()
+    tmux.keys("Enter")  # billing
+    tmux.wait_for("STRIPE_WEBHOOK_SECRET")
+    tmux.settle()
+    tmux.keys("n")
+    tmux.wait_for("Value, Plaintext")
+    tmux.settle()
+    tmux.keys("e2e key", literal=True)
+    tmux.wait_for("E2E_KEY")
+    tmux.keys("Tab", "Tab")
+    tmux.keys(VALUE, literal=True)
+    tmux.wait_for(VALUE)  # visible while typed, in the modal only
+    tmux.keys("C-s")
+    pane = tmux.wait_gone("Value, Plaintext")  # the modal closed
+    assert "E2E_KEY" in tmux.wait_for("E2E_KEY")
+    assert VALUE not in pane
+    tmux.keys("Down", "Down", "d")  # STRIPE_WEBHOOK_SECRET, bound by deployment #1
+    tmux.wait_for("You cannot undo this action")
+    tmux.settle()
+    tmux.keys("STRIPE_WEBHOOK_SECRET", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_gone("You cannot undo this action")
+    tmux.wait_gone("STRIPE_WEBHOOK_SECRET")
+    tmux.keys("C-q")
+    tmux.wait_for("EXITED=0")
+    assert VALUE not in tmux.pane(history=True)
