@@ -31,7 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        finally:
+            _print_warnings()  # also those found after opening, e.g. by a function's manifest
     except FaasError as exc:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
@@ -257,9 +260,22 @@ def open_vault(args: argparse.Namespace, *, read_only: bool = False) -> Vault:
         if passphrase is None:
             passphrase = _prompt_secret("Passphrase: ", "the store is locked")
         vault = Vault.open(store, passphrase=passphrase, read_only=read_only)
-    for warning in vault.integrity_warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    _opened.append(vault)
+    _print_warnings()
     return vault
+
+
+_opened: list[Vault] = []  # the vaults this command unlocked
+_shown: set[str] = set()
+
+
+def _print_warnings() -> None:
+    """Each integrity warning once: those found on opening and those found while working."""
+    for vault in _opened:
+        for warning in vault.integrity_warnings:
+            if warning not in _shown:
+                _shown.add(warning)
+                print(f"warning: {warning}", file=sys.stderr)
 
 
 def _new_passphrase(variable: str) -> str:
@@ -343,10 +359,12 @@ def confirm_by_typing(name: str, what: str) -> None:
         try:
             typed = input(prompt)
         except EOFError:
+            print(file=sys.stderr)  # end the prompt's line, so an error starts its own
             typed = None
     else:
         print(prompt, end="", file=sys.stderr, flush=True)
         line = sys.stdin.readline() if sys.stdin is not None else ""
+        print(file=sys.stderr)  # piped input is not echoed: end the prompt's line ourselves
         typed = line.rstrip("\r\n") if line else None
     if typed is None:
         raise ValidationError("not deleted: end of input before the name was typed (or pass --yes)")
@@ -642,8 +660,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from faas_tui.core.values import env_text
 
     command = list(args.cmd)
-    if command and command[0] == "--":
-        command = command[1:]
+    if "--" in command:  # options between FUNCTION and `--` are ours (--store, --key-file)
+        ours, command = command[: command.index("--")], command[command.index("--") + 1 :]
+        if ours:
+            run_options = _Parser(prog="faas-tui run", add_help=False)
+            run_options.add_argument("--store", default=argparse.SUPPRESS)
+            run_options.add_argument("--key-file", default=argparse.SUPPRESS)
+            run_options.parse_args(ours, namespace=args)
+    elif command and command[0].startswith("-"):
+        raise UsageError(f"put options before `--`: faas-tui run FUNCTION [{command[0]} …] -- CMD")
     if not command:
         raise UsageError("no command to run: faas-tui run FUNCTION -- CMD [ARG…]")
     with open_vault(args, read_only=True) as vault:
@@ -677,9 +702,32 @@ def _restore_core_limit() -> None:
         pass
 
 
+AUDIT_FIELDS = (
+    "function",
+    "name",
+    "kind",
+    "format",
+    "version",
+    "created_at",
+    "updated_at",
+    "age_days",
+    "deployed_version",
+    "flags",
+)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     with open_vault(args, read_only=True) as vault:
         rows = vault.audit(stale_days=args.stale_days)
+        gone = [
+            f for f in vault.list_functions() if f.source_dir and not os.path.isdir(f.source_dir)
+        ]
+    for fn in gone:
+        print(
+            f"warning: {fn.name}'s source folder {fn.source_dir} is gone, so UNREFERENCED and "
+            f"MISSING were not checked for it (`faas-tui functions set-source {fn.name} DIR`)",
+            file=sys.stderr,
+        )
     items = [
         {
             "function": r.function,
@@ -695,6 +743,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         }
         for r in rows
     ]
+    if args.format == "csv":  # the same header with no rows; flags in one cell, `;`-separated
+        writer = csv.DictWriter(sys.stdout, fieldnames=AUDIT_FIELDS)
+        writer.writeheader()
+        writer.writerows(item | {"flags": ";".join(item["flags"])} for item in items)
+        return 0
     print_records(
         args.format,
         items,

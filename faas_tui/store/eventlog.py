@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from faas_tui.store.crypto import encode_aad
 
@@ -19,5 +19,24 @@ def event_hash(
     function: str | None,
     name: str | None,
 ) -> str:
-    fields = encode_aad("event", seq, at.isoformat(), actor, action, function or "", name or "")
+    """SHA-256 over the previous hash and the row's length-prefixed fields, as 64 hex digits.
+
+    A missing function or name is encoded apart from an empty one, so that NULL → '' is an edit
+    too; the time is always UTC with microseconds, however the backend hands it back.
+    """
+    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    fields = encode_aad(
+        "event",
+        seq,
+        moment.isoformat(timespec="microseconds"),
+        actor,
+        action,
+        _optional(function),
+        _optional(name),
+    )
     return hashlib.sha256(prev_hash.encode("ascii") + fields).hexdigest()
+
+
+def _optional(text: str | None) -> str:
+    """None → '', anything else → '=' + text: injective, so NULL and '' hash differently."""
+    return "" if text is None else "=" + text
