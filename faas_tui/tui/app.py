@@ -16,6 +16,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from faas_tui.tui.clipboard import Clipboard, LocalCopy, pyperclip_copy
 from faas_tui.tui.messages import Unlocked, VaultChanged
@@ -106,6 +107,18 @@ class FaasApp(App[int]):
         self._last_input = monotonic()
         self._open_dashboard(message.functions)
         self.show_integrity_warnings()
+
+    def worker_failed(self, event: Worker.StateChanged) -> bool:
+        """Report a worker that died of an unexpected error (a bug): one line, no traceback.
+
+        Screens call this from `on_worker_state_changed` (the message does not bubble); the
+        Vault's own refusals (FaasError) are caught inside the workers and never get here.
+        """
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return False
+        error = event.worker.error
+        self.report(f"unexpected {type(error).__name__} in {event.worker.name or 'a task'}")
+        return True
 
     def on_vault_changed(self, message: VaultChanged) -> None:
         self.changes += 1

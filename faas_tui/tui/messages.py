@@ -59,10 +59,11 @@ class AuditProgress(Message):
 
 @dataclass
 class AuditLoaded(Message):
-    """The audit rows, with their display cells prepared in the worker."""
+    """The audit rows, with their display cells and filter texts prepared in the worker."""
 
     rows: list[AuditRow]
     cells: list[tuple[str, ...]]
+    haystacks: list[str]
 
 
 @dataclass

@@ -188,3 +188,23 @@ async def test_import_of_a_bad_file_is_refused_in_one_line(
         problem = str(app.screen.query_one("#import-problem").render())
         assert "A_KEY" in problem and "\n" not in problem
         assert app.screen.query_one("#apply").disabled
+
+
+async def test_a_huge_audit_lists_a_prefix_but_exports_every_row(
+    store: str, seeded: Vault, tmp_path: Path, monkeypatch
+) -> None:
+    import faas_tui.tui.screens.audit as audit_screen
+
+    monkeypatch.setattr(audit_screen, "DISPLAY_LIMIT", 5)
+    target = tmp_path / "all.json"
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_audit(pilot)
+        assert len(cells(app, "#audit")) == 5
+        status = str(app.screen.query_one("#audit-status", Static).render())
+        assert "12 rows (the first 5 listed: filter to narrow)" in status
+        await pilot.press("e")
+        await fill(pilot, "#export-path", str(target))
+        await pilot.press("enter")
+        await settle(pilot)
+    assert len(json.loads(target.read_text())) == 12

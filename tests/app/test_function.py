@@ -74,7 +74,7 @@ async def test_system_secrets_from_the_link_and_from_s(store: str, seeded: Vault
         table = app.screen.query_one("#system-secrets", DataTable)
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert names == ["SYSTEM_API_TOKEN", "SYSTEM_STORAGE_TOKEN"]
-        assert "functions:invoke" in str(table.get_row_at(0)[2])
+        assert "functions:invoke" in str(table.get_row_at(0)[1])
         warning = str(app.screen.query_one("#system-warning", Static).render())
         assert "may change without notice" in warning
         await pilot.press("escape")

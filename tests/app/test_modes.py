@@ -146,3 +146,45 @@ async def test_ctrl_q_quits_from_a_modal(store: str, seeded: Vault) -> None:
         await pilot.press("n", "ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_rows_deleted_behind_the_tools_back_show_an_integrity_warning(store: str) -> None:
+    import sqlite3
+
+    seeded_vault(store).close()
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM secret WHERE name = 'DATABASE_URL'")
+    app = build_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "DashboardScreen"
+        await pilot.press("enter")  # billing: its manifest no longer matches either
+        await settle(pilot)
+        warnings = [n for n in app._notifications if n.title == "Integrity warning"]
+        assert warnings and all(n.severity == "warning" for n in warnings)
+        assert any("behind faas-tui's back" in n.message for n in warnings)
+        assert len({n.message for n in warnings}) == len(warnings)  # each shown once
+
+
+async def test_an_unexpected_error_in_the_unlock_worker_is_one_line(
+    store: str, monkeypatch
+) -> None:
+    seeded_vault(store).close()
+
+    def broken(*_args: object, **_kwargs: object) -> Vault:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(Vault, "open", broken)
+    app = build_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "UnlockScreen"
+        assert not app.screen.busy
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == ["unexpected OSError in _unlock"]

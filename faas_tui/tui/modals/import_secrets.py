@@ -3,7 +3,7 @@ unchanged (names only, from a dry run), and apply it in one transaction on confi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, LoadingIndicator, Static
+from textual.worker import Worker
 
 from faas_tui.core.errors import ConflictError, FaasError
 from faas_tui.tui.messages import ImportPlanned, WorkFailed
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from faas_tui.core.imports import Entry
     from faas_tui.core.records import ImportPlan
     from faas_tui.store.vault import Vault
+    from faas_tui.tui.app import FaasApp
 
 
 def describe_plan(plan: ImportPlan) -> str:
@@ -121,6 +123,10 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
         )
         self.query_one("#apply", Button).disabled = not total
         self._say("")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if cast("FaasApp", self.app).worker_failed(event):
+            self._busy(False)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self._busy(False)

@@ -16,7 +16,7 @@ from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import plural, utc
 from faas_tui.tui.messages import AuditLoaded, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen
-from faas_tui.tui.widgets.big_table import BigTable
+from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -108,12 +108,14 @@ class AuditScreen(VaultScreen):
         except FaasError as error:
             self.post_message(WorkFailed(error))
             return
-        self.post_message(AuditLoaded(rows, [audit_cells(row) for row in rows]))
+        cells = [audit_cells(row) for row in rows]
+        haystacks = [" ".join(row_cells).lower() for row_cells in cells]
+        self.post_message(AuditLoaded(rows, cells, haystacks))
 
     def on_audit_loaded(self, message: AuditLoaded) -> None:
         self.rows = message.rows
         self._cells = message.cells
-        self._haystacks = [" ".join(cells).lower() for cells in message.cells]
+        self._haystacks = message.haystacks
         self.faas.show_integrity_warnings()
         self._refill()
 
@@ -158,7 +160,8 @@ class AuditScreen(VaultScreen):
         _, _, _, sort_key = COLUMNS[self.sort_column]
         indexes.sort(key=lambda i: sort_key(self.rows[i]), reverse=self.sort_reverse)
         self.shown = indexes
-        self.query_one("#audit", BigTable).replace_rows([self._cells[i] for i in indexes])
+        shown = indexes[:DISPLAY_LIMIT]  # the export still writes every matching row
+        self.query_one("#audit", BigTable).replace_rows([self._cells[i] for i in shown])
         self._status()
 
     def _status(self) -> None:
@@ -167,6 +170,8 @@ class AuditScreen(VaultScreen):
         total = len(self.rows)
         shown = len(self.shown)
         counts = plural(total, "row") if shown == total else f"{shown:,} of {total:,} rows"
+        if shown > DISPLAY_LIMIT:
+            counts += f" (the first {DISPLAY_LIMIT:,} listed: filter to narrow)"
         flagged = sum(1 for row in self.rows if row.flags)
         self.query_one("#audit-status", Static).update(
             f"{counts} · {flagged:,} flagged · sorted by {label} ({order}) · "

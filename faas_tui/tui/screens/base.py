@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
@@ -52,3 +53,6 @@ class VaultScreen(Screen[None]):
 
     def action_refuse_change(self) -> None:
         self.faas.refuse_read_only()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.faas.worker_failed(event)

@@ -12,7 +12,7 @@ from faas_tui.core.records import EventInfo
 from faas_tui.tui.formatting import plural, when
 from faas_tui.tui.messages import EventsLoaded, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen
-from faas_tui.tui.widgets.big_table import BigTable
+from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
 
 HASH_SHOWN = 12
 
@@ -87,10 +87,15 @@ class EventLogScreen(VaultScreen):
             for i, text in enumerate(self._haystacks)
             if all(word in text for word in words)
         ]
-        self.query_one("#log", BigTable).replace_rows(cells)
+        self.query_one("#log", BigTable).replace_rows(cells[:DISPLAY_LIMIT])
         shown = f"{len(cells):,} of " if len(cells) != len(self.events) else ""
+        hidden = (
+            f" (the newest {DISPLAY_LIMIT:,} listed: filter to narrow)"
+            if len(cells) > DISPLAY_LIMIT
+            else ""
+        )
         self.query_one("#log-status", Static).update(
-            f"{shown}{plural(len(self.events), 'event')}, newest first · "
+            f"{shown}{plural(len(self.events), 'event')}, newest first{hidden} · "
             "press v to verify the hash chain"
         )
 

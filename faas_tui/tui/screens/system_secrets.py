@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
@@ -9,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from faas_tui.core.errors import FaasError
 from faas_tui.tui.screens.base import VaultScreen
 
+DESCRIPTION_WIDTH = 36
 WARNING = (
     "System secrets are created with every function for talking to internal services. They are "
     "read-only here. Avoid them in function code: their permissions and scopes may change "
@@ -31,8 +34,8 @@ class SystemSecretsScreen(VaultScreen):
         yield Static(WARNING, id="system-warning", markup=False)
         table: DataTable[str] = DataTable(id="system-secrets", cursor_type="row")
         table.add_column("Name", key="name")
-        table.add_column("Description", key="description")
         table.add_column("Scopes", key="scopes")
+        table.add_column("Description", key="description")
         yield table
         yield Footer(compact=True)
 
@@ -45,8 +48,14 @@ class SystemSecretsScreen(VaultScreen):
         except FaasError as error:
             self.faas.report(error)
             return
-        for info in secrets:
-            table.add_row(info.name, info.description, ", ".join(info.scopes), key=info.name)
+        for info in secrets:  # one scope per line and a wrapped description: fits 80 columns
+            table.add_row(
+                info.name,
+                "\n".join(info.scopes),
+                "\n".join(textwrap.wrap(info.description, DESCRIPTION_WIDTH)),
+                key=info.name,
+                height=None,
+            )
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, Static
+from textual.worker import Worker
 
 from faas_tui.core.errors import FaasError, WrongKeyError
 from faas_tui.store.location import sqlite_path
@@ -214,6 +215,11 @@ class UnlockScreen(Screen[None]):
             self.post_message(UnlockFailed(error))
             return
         self.post_message(Unlocked(vault, functions))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.faas.worker_failed(event) and event.worker.group == "unlock":
+            self._set_busy(False)
+            self._say("The store could not be opened (an unexpected error).")
 
     def on_unlock_failed(self, message: UnlockFailed) -> None:
         message.stop()

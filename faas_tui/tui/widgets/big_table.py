@@ -9,7 +9,10 @@ from textual.message import Message
 
 from faas_tui.tui.widgets.fast_table import Cell, FastTable
 
-CHUNK = 5000
+CHUNK = 2000  # rows added per step; small enough to keep each step well under 100 ms
+# DataTable re-walks every row on each change, so a table of 50,000 rows stalls the screen.
+# Screens show at most this many (after their filter and sort) and say how many are hidden.
+DISPLAY_LIMIT = 5000
 
 
 class BigTable(FastTable):

@@ -1,21 +1,23 @@
 """A DataTable that takes a whole row list at once, for lists of thousands (the dashboard, the audit).
 
-`DataTable.add_row` re-validates the cursor and recomputes the column order for every row; adding
-1,000 rows that way takes longer than a frame. `append_rows` does the same bookkeeping once per
-batch. It relies on DataTable internals, so it checks they exist and otherwise falls back to
-`add_row`; tests compare both paths.
+`DataTable.add_row` re-validates the cursor and recomputes the column order for every row, and on
+the next idle DataTable measures every new cell through Rich; for 50,000 audit rows that freezes
+the screen for seconds. `append_rows` does the bookkeeping once per batch and sizes the columns
+from the cells' text lengths (every row here is one line of plain text). It relies on DataTable
+internals, so it checks they exist and otherwise falls back to `add_row`; tests compare both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row, RowKey
 
 Cell = str | Text
-_INTERNALS = ("_row_locations", "_data", "_new_rows", "_update_count", "_highlight_cursor")
+_INTERNALS = ("_row_locations", "_data", "_update_count", "_highlight_cursor")
 
 
 class FastTable(DataTable[Cell]):
@@ -43,6 +45,7 @@ class FastTable(DataTable[Cell]):
             return
         was_empty = self.row_count == 0
         columns = self.ordered_columns
+        widths = [column.content_width for column in columns]
         start = self.row_count
         for offset, cells in enumerate(rows):
             row_key = RowKey(keys[offset] if keys is not None else None)
@@ -53,7 +56,13 @@ class FastTable(DataTable[Cell]):
                 column.key: cell for column, cell in zip(columns, cells, strict=True)
             }
             self.rows[row_key] = Row(row_key, 1, None, False)
-            self._new_rows.add(row_key)
+            for index, cell in enumerate(cells):
+                width = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+                if width > widths[index]:
+                    widths[index] = width
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        # Not added to `_new_rows`: the widths are known, so the idle pass only resizes.
         self._require_update_dimensions = True
         self.cursor_coordinate = self.cursor_coordinate
         if was_empty and columns and self.show_cursor and self.cursor_type != "none":
