@@ -10,6 +10,9 @@ from typing import Any
 from faas_tui.core.errors import ValidationError
 
 MAX_VALUE_BYTES = 64 * 1024
+# Deeper values parse at `add` but may not at runtime: json's C parser recurses once per level,
+# and a reader deep in a web framework's stack has fewer of Python's 1,000 frames left.
+MAX_JSON_DEPTH = 128
 
 
 class SecretFormat(StrEnum):
@@ -50,16 +53,18 @@ def json_problem(text: str) -> str | None:
     """Why text is not a JSON object (with line and column for a syntax error), or None."""
     if text.startswith("\ufeff"):
         return "invalid JSON at line 1, column 1: remove the byte-order mark (BOM)"
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        return f"invalid JSON: the value is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
     try:
         parsed = parse_json(text)
     except json.JSONDecodeError as exc:
         return f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    except _DuplicateKey as exc:
-        return f"invalid JSON: the key {exc.args[0]!r} appears twice in one object"
+    except _DuplicateKey:  # the key is part of the value: never in a message
+        return "invalid JSON: a key appears twice in one object"
     except _NotJson as exc:
         return f"invalid JSON: {exc.args[0]} is not a JSON value"
-    except _NotFinite as exc:
-        return f"invalid JSON: the number {exc.args[0][:20]} is too large to be a finite number"
+    except _NotFinite:  # the number is part of the value: never in a message
+        return "invalid JSON: a number is too large to be a finite number"
     except ValueError:  # int() refuses numbers of more than 4,300 digits
         return "invalid JSON: a number has too many digits"
     except RecursionError:
@@ -67,7 +72,35 @@ def json_problem(text: str) -> str | None:
     if not isinstance(parsed, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
         return f"a JSON secret must be an object {{…}}, not {kind.get(type(parsed), 'a number')}"
+    try:  # an escaped lone surrogate ("\ud800") parses, but no environment or UTF-8 can carry it
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "invalid JSON: a string holds an escaped lone surrogate (\\ud800–\\udfff)"
     return None
+
+
+def _nesting_depth(text: str) -> int:
+    """How deeply arrays and objects nest, counted without recursion (brackets in strings skipped)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def parse_json(text: str) -> Any:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -190,6 +191,9 @@ def read_key_file(path: str | os.PathLike[str]) -> tuple[str, str, SecretKey]:
         raise ValidationError(f"no key file at {os.fspath(path)}") from None
     except OSError as exc:
         raise ValidationError(f"cannot read key file {os.fspath(path)}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValidationError(f"{os.fspath(path)} is not a file: give the path of a key file")
     with os.fdopen(fd, "r", encoding="utf-8") as handle:
         mode = os.fstat(handle.fileno()).st_mode
         if mode & 0o077:
@@ -197,4 +201,11 @@ def read_key_file(path: str | os.PathLike[str]) -> tuple[str, str, SecretKey]:
                 f"key file {os.fspath(path)} is readable by group or others "
                 f"(mode {mode & 0o777:o}): run `chmod 600 {os.fspath(path)}`"
             )
-        return parse_key_file(handle.read(4096))
+        try:
+            text = handle.read(4096)
+        except (OSError, UnicodeDecodeError):  # a folder, a device, binary bytes
+            raise ValidationError(
+                f"{os.fspath(path)} is not a faas-tui key file: create one with "
+                "`faas-tui key-file add PATH`"
+            ) from None
+        return parse_key_file(text)

@@ -29,11 +29,14 @@ WRITE_OPTION = "faas_tui_write"
 def prepare_private_file(path: Path) -> None:
     """Create the store folder 0700 and the database file 0600 before SQLite touches them."""
     folder = path.parent
-    if not folder.exists():
-        folder.mkdir(mode=0o700, parents=True)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
+    try:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            os.close(fd)
+    except OSError as exc:  # a parent that is a file, a read-only or virtual file system, …
+        raise StoreError(f"cannot create the store at {path}: {exc.strerror or exc}") from None
     make_private(path)
 
 

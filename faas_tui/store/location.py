@@ -34,13 +34,29 @@ def to_url(given: str) -> str:
     if "://" not in given:
         if not given.strip():
             raise ValidationError("invalid store: the path is empty")
-        return SQLITE_PREFIX + str(Path(given).expanduser().absolute())
+        try:
+            full = Path(given).expanduser().absolute()
+        except RuntimeError:  # ~user that does not exist, or no home directory
+            raise ValidationError(f"invalid store path {given[:80]!r}: cannot expand '~'") from None
+        _check_path(full)
+        return SQLITE_PREFIX + str(full)
     if given.startswith(SQLITE_PREFIX):
         path = sqlite_path(given)
         if path is None or str(path) in ("", ":memory:", "."):
             raise ValidationError("invalid store URL: a SQLite store needs a file path")
+        _check_path(path)
         return given
     return _server_url(given)
+
+
+def _check_path(path: Path) -> None:
+    """Refuse a path SQLite cannot open, before any file call fails with a raw OSError."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeError:  # bytes that are not UTF-8 in argv or the environment
+        raise ValidationError(f"invalid store path {str(path)[:80]!r}: not UTF-8 text") from None
+    if len(str(path)) >= 4096 or any(len(part.encode()) > 255 for part in path.parts):
+        raise ValidationError(f"invalid store path {str(path)[:80]!r}…: it is too long")
 
 
 def _server_url(given: str) -> str:
@@ -49,9 +65,9 @@ def _server_url(given: str) -> str:
 
     try:
         url = make_url(given)
-    except ArgumentError:
-        raise ValidationError(
-            f"invalid store URL {given!r}: give a file path, sqlite:///PATH or "
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise ValidationError(  # the URL is not repeated: it may hold a password
+            "invalid store URL: give a file path, sqlite:///PATH or "
             "postgresql+psycopg://USER@HOST/DB"
         ) from None
     if url.get_backend_name() == "postgresql":

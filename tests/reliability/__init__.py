@@ -1,0 +1,1 @@
+"""Reliability and security tests: PostgreSQL, load, crashes, hostile input, leaks (issue 6)."""
