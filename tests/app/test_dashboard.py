@@ -11,7 +11,7 @@ from faas_tui.store.vault import Vault
 
 def rows(app) -> list[list[str]]:
     table = app.screen.query_one("#functions", DataTable)
-    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    return [[str(cell).strip() for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
 async def test_table_lists_name_secrets_last_deploy_and_pending(store: str, seeded: Vault) -> None:

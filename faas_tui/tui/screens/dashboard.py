@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,12 +19,12 @@ from faas_tui.tui.widgets.fast_table import FastTable
 if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo
 
-Row = tuple[str, Text, str, Text]
+Row = tuple[str, str, str, str]
 
 
 def function_row(info: FunctionInfo) -> Row:
-    pending = Text(str(info.pending), justify="right", style="bold" if info.pending else "")
-    return (info.name, Text(str(info.secrets), justify="right"), last_deploy(info), pending)
+    """Plain, pre-padded strings: cheap to build for thousands of functions."""
+    return (info.name, f"{info.secrets:>7}", last_deploy(info), f"{info.pending:>7}")
 
 
 class DashboardScreen(VaultScreen):
