@@ -12,12 +12,14 @@ from conftest import PASSPHRASE, fast_kdf
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, TextArea
+from textual.worker import WorkerState
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
 from faas_tui.tui.app import FaasApp, make_app
 
 FIXED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 CANARY = "c4n4ry-7f3a9"
 
 # Deterministic sample data; values are never shown, but fixed so tests can look for them.
@@ -73,10 +75,12 @@ def build_app(store: str, vault: Vault | None = None, **options: Any) -> FaasApp
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let workers finish and the screen catch up with their messages."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    for _ in range(5):  # a worker's message may start another worker
+        if not any(worker.state in RUNNING for worker in pilot.app.workers):
+            break
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 def widget_texts(widget: Widget) -> Iterator[str]:
