@@ -143,3 +143,22 @@ async def test_set_source_folder_from_the_function_screen(
         assert screen_name(app) == "FunctionScreen"
         assert str(code) in str(app.screen.query_one("#source", Static).render())
     assert seeded.get_function("billing").source_dir == str(code)
+
+
+async def test_the_reused_function_screen_shows_each_function_fresh(
+    store: str, seeded: Vault
+) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_billing(pilot)
+        await pilot.press("down", "down", "1")  # billing, third row, Overview tab
+        await pilot.press("escape", "down", "down", "enter")  # mailer
+        await settle(pilot)
+        assert app.screen.function == "mailer"
+        assert app.screen.query_one("#fn-tabs", TabbedContent).active == "settings"
+        assert secret_rows(app) == [
+            ["SENDGRID_API_KEY", "Plaintext", "v1", "2025-03-01 12:00 UTC", "deployed"]
+        ]
+        assert str(app.screen.query_one("#fn-title", Static).render()) == "mailer"
+        summary = str(app.screen.query_one("#fn-summary", Static).render())
+        assert summary == "Deployment #1 · 1 secret"

@@ -136,7 +136,9 @@ class FunctionScreen(VaultScreen):
         self.query_one("#fn-title", Static).update(self.function)
         self.query_one("#fn-summary", Static).update("")
         self.query_one("#fn-tabs", TabbedContent).active = "settings"
-        self.query_one("#secrets", FastTable).focus()
+        table = self.query_one("#secrets", FastTable)
+        table.clear()  # the previous function's rows: the cursor starts at the top
+        table.focus()
         self.refresh_secrets()
         if self.info is None:
             self.refresh_function()
