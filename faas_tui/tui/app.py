@@ -230,7 +230,7 @@ class FaasApp(App[int]):
             if binding.id is None or not binding.description:
                 continue  # widgets' own navigation keys (cursor, tab) are not listed
             keys, enabled = grouped.setdefault(
-                (binding.action, binding.description), ([], active.enabled)
+                (binding.action, binding.tooltip or binding.description), ([], active.enabled)
             )
             keys.append(self.get_key_display(binding))
         for (_, description), (keys, enabled) in grouped.items():
