@@ -59,7 +59,7 @@ def writer(
             start.wait(timeout=120)
             deadline = time.time() + hold_s
             seq = 0
-            while time.time() < deadline and report.ops < max_ops:
+            while (time.time() < deadline or seq == 0) and report.ops < max_ops:
                 seq += 1
                 value = checked_value(ident, seq, pad=rng.randint(8, 64))
                 started = time.monotonic()

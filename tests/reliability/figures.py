@@ -67,10 +67,14 @@ def _crash(rows: list[dict[str, Any]]) -> str:
     outcomes: Counter[str] = Counter()
     for r in rows:
         outcomes.update(r["outcomes"])
-    total = sum(r["count"] for r in rows)
-    in_tx = sum(v for k, v in outcomes.items() if k.startswith("killed-holding-lock"))
-    applied = sum(v for k, v in outcomes.items() if k.startswith("killed") and k.endswith(":all"))
-    return f"{total} ({in_tx} while holding the write lock; {applied} kept all, the rest none)"
+    tried = sum(r["count"] for r in rows)
+    killed = sum(v for k, v in outcomes.items() if k.startswith("killed"))
+    locked = sum(v for k, v in outcomes.items() if k.startswith("killed-holding-lock"))
+    kept = sum(v for k, v in outcomes.items() if k.startswith("killed") and k.endswith(":all"))
+    return (
+        f"{tried} ({killed} killed, {locked} of them while holding the write lock; "
+        f"{kept} kept all of the change, {killed - kept} none)"
+    )
 
 
 def _sum(rows: list[dict[str, Any]]) -> str:
