@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from faas_tui.tui.clipboard import Clipboard, LocalCopy, pyperclip_copy
+from faas_tui.tui.clipboard import CLEAR_AFTER_S, Clipboard, LocalCopy, pyperclip_copy
 from faas_tui.tui.messages import Unlocked, VaultChanged
 from faas_tui.tui.resources import stylesheet
 from faas_tui.tui.screens.unlock import UnlockScreen
@@ -69,7 +69,7 @@ class FaasApp(App[int]):
         kdf: KdfParams | None = None,
         idle_lock_seconds: float = IDLE_LOCK_S,
         local_clipboard: LocalCopy | None = pyperclip_copy,
-        clipboard_clear_after: float = 30.0,
+        clipboard_clear_after: float = CLEAR_AFTER_S,
     ) -> None:
         super().__init__(css_path=[stylesheet(name) for name in STYLESHEETS])
         self.store = store
@@ -175,7 +175,7 @@ class FaasApp(App[int]):
         self.copier.clear_if_pending()
         while len(self.screen_stack) > 2:
             await self.pop_screen()
-        await self.switch_screen(UnlockScreen(message=reason))
+        await self.switch_screen(UnlockScreen(message=reason, auto_unlock=False))
         if self.is_screen_installed(FUNCTION_SCREEN):
             screen = self.get_screen(FUNCTION_SCREEN)
             self.uninstall_screen(FUNCTION_SCREEN)
@@ -212,7 +212,7 @@ class FaasApp(App[int]):
     def copy(self, text: str, *, what: str, sensitive: bool = False) -> None:
         """Copy to the clipboards and say which were used (values are cleared after 30 s)."""
         used = self.copier.copy(text, sensitive=sensitive)
-        later = " (cleared in 30 s)" if sensitive else ""
+        later = f" (cleared in {self.copier.clear_after:g} s)" if sensitive else ""
         self.notify(f"Copied {what} to the {used}{later}.", title="Copied")
 
     # --- help and command palette -----------------------------------------------------------
@@ -267,7 +267,7 @@ def make_app(
     kdf: KdfParams | None = None,
     idle_lock_seconds: float = IDLE_LOCK_S,
     local_clipboard: LocalCopy | None = pyperclip_copy,
-    clipboard_clear_after: float = 30.0,
+    clipboard_clear_after: float = CLEAR_AFTER_S,
 ) -> FaasApp:
     """The one way to build the app: the CLI, the tests and the screenshot script all call this."""
     return FaasApp(

@@ -35,7 +35,7 @@ class Clipboard:
     ) -> None:
         self._app = app
         self._local = local
-        self._clear_after = clear_after
+        self.clear_after = clear_after
         self._clear_timer: Timer | None = None
 
     def copy(self, text: str, *, sensitive: bool = False) -> str:
@@ -47,7 +47,7 @@ class Clipboard:
         if sensitive:
             if self._clear_timer is not None:
                 self._clear_timer.stop()
-            self._clear_timer = self._app.set_timer(self._clear_after, self.clear)
+            self._clear_timer = self._app.set_timer(self.clear_after, self.clear)
         return " and ".join(used)
 
     def clear(self) -> None:

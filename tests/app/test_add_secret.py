@@ -19,6 +19,7 @@ from app._support import (
 )
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
+from faas_tui.tui.app import make_app
 
 
 async def open_add(pilot) -> None:
@@ -152,6 +153,8 @@ async def test_ctrl_g_generates_a_strong_value_and_ctrl_y_copies_then_clears_it(
         assert len(generated) >= 43
         await pilot.press("ctrl+y")
         assert app.clipboard == generated and recorder.copies[-1] == generated
+        notices = [n.message for n in app._notifications]
+        assert any("local clipboard" in n and "cleared in 0.2 s" in n for n in notices), notices
         await asyncio.sleep(0.4)
         await pilot.pause()
         assert app.clipboard == "" and recorder.copies[-1] == ""
@@ -159,6 +162,13 @@ async def test_ctrl_g_generates_a_strong_value_and_ctrl_y_copies_then_clears_it(
         await settle(pilot)
         assert generated not in all_text(app)
     assert seeded.read_secret("billing", "SIGNING_KEY") == generated
+
+
+def test_by_default_a_copied_value_is_cleared_after_30_s_and_the_app_locks_after_10_min(
+    store: str,
+) -> None:
+    app = make_app(store)
+    assert app.copier.clear_after == 30.0 and app.idle_lock_seconds == 600.0
 
 
 async def test_ctrl_g_in_json_mode_makes_an_object(store: str, seeded: Vault) -> None:

@@ -95,6 +95,28 @@ async def test_key_file_unlocks_without_a_passphrase(store: str, tmp_path: Path)
         assert screen_name(app) == "DashboardScreen"
 
 
+async def test_a_lock_holds_with_a_key_file_until_the_user_unlocks_again(
+    store: str, tmp_path: Path
+) -> None:
+    vault = seeded_vault(store)
+    key_file = tmp_path / "app.key"
+    vault.add_key_file(key_file)
+    vault.close()
+    app = build_app(store, key_file=str(key_file))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert screen_name(app) == "DashboardScreen"
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert screen_name(app) == "UnlockScreen"
+        assert app.vault is None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "DashboardScreen"
+        assert app.vault is not None
+
+
 async def test_a_bad_key_file_is_reported_in_one_line(store: str, tmp_path: Path) -> None:
     seeded_vault(store).close()
     missing = tmp_path / "nope.key"

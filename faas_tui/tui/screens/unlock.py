@@ -63,9 +63,11 @@ class UnlockScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#passphrase"
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", *, auto_unlock: bool = True) -> None:
+        """`auto_unlock=False` after a lock: a key file must not undo the lock by itself."""
         super().__init__()
         self._initial_message = message
+        self._auto_unlock = auto_unlock
         self.creating = False
         self.busy = False
 
@@ -110,7 +112,10 @@ class UnlockScreen(Screen[None]):
         self.query_one("#confirm").display = False
         self.query_one("#unlock-intro", Static).update(f"Key file: {self.faas.key_file}")
         self.query_one("#unlock-button", Button).label = "Unlock with the key file"
-        self.unlock()
+        if self._auto_unlock:
+            self.unlock()
+        else:
+            self.query_one("#unlock-button", Button).focus()
 
     def _set_creating(self, creating: bool) -> None:
         self.creating = creating
