@@ -74,7 +74,8 @@ async def test_system_secrets_from_the_link_and_from_s(store: str, seeded: Vault
         table = app.screen.query_one("#system-secrets", DataTable)
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert names == ["SYSTEM_API_TOKEN", "SYSTEM_STORAGE_TOKEN"]
-        assert "functions:invoke" in str(table.get_row_at(0)[1])
+        assert [str(c.label) for c in table.columns.values()] == ["Name", "Description", "Scopes"]
+        assert "functions:invoke" in str(table.get_row_at(0)[2])
         warning = str(app.screen.query_one("#system-warning", Static).render())
         assert "may change without notice" in warning
         await pilot.press("escape")
@@ -162,3 +163,32 @@ async def test_the_reused_function_screen_shows_each_function_fresh(
         assert str(app.screen.query_one("#fn-title", Static).render()) == "mailer"
         summary = str(app.screen.query_one("#fn-summary", Static).render())
         assert summary == "Deployment #1 · 1 secret"
+
+
+async def test_help_and_palette_list_every_key_of_the_function_screen(
+    store: str, seeded: Vault
+) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        await pilot.press("question_mark")
+        assert screen_name(app) == "HelpModal"
+        table = app.screen.query_one("#help-keys", DataTable)
+        listed = {
+            str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0]) for i in range(table.row_count)
+        }
+        assert listed["Delete a secret"] == "d / del"  # one row for both keys (delete shows as del)
+        for action, key in (
+            ("Add a secret", "n"),
+            ("Update a value", "u"),
+            ("System secrets", "s"),
+            ("Deploy the function", "D"),
+            ("Copy the usage snippet", "c"),
+            ("Overview", "1"),
+            ("Settings", "2"),
+        ):
+            assert listed[action] == key, (action, listed)
+            assert action in titles

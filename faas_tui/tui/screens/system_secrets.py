@@ -34,8 +34,8 @@ class SystemSecretsScreen(VaultScreen):
         yield Static(WARNING, id="system-warning", markup=False)
         table: DataTable[str] = DataTable(id="system-secrets", cursor_type="row")
         table.add_column("Name", key="name")
-        table.add_column("Scopes", key="scopes")
         table.add_column("Description", key="description")
+        table.add_column("Scopes", key="scopes")
         yield table
         yield Footer(compact=True)
 
@@ -51,8 +51,8 @@ class SystemSecretsScreen(VaultScreen):
         for info in secrets:  # one scope per line and a wrapped description: fits 80 columns
             table.add_row(
                 info.name,
-                "\n".join(info.scopes),
                 "\n".join(textwrap.wrap(info.description, DESCRIPTION_WIDTH)),
+                "\n".join(info.scopes),
                 key=info.name,
                 height=None,
             )
