@@ -10,13 +10,14 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from faas_tui import __version__
-from faas_tui.core.errors import FaasError, UsageError, ValidationError
+from faas_tui.core.errors import FaasError, ReadOnlyError, UsageError, ValidationError
 
 if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
@@ -59,8 +60,29 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one `error:` line with exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        print(f"error: {_redact_extras(message)} (see `{self.prog} --help`)", file=sys.stderr)
         raise SystemExit(2)
+
+
+_OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=\S*)?")
+
+
+def _redact_extras(message: str) -> str:
+    """argparse echoes unexpected arguments; one may be a value typed on the command line by
+    mistake (`secrets add fn KEY sk_live_…`), so only option names are repeated."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return message
+    extras = message[len(prefix) :].split(" ")
+    options = [e.split("=", 1)[0] for e in extras if _OPTION.fullmatch(e)]
+    others = len(extras) - len(options)
+    parts = [f"unknown option {', '.join(options)}"] if options else []
+    if others:
+        parts.append(
+            f"{others} unexpected argument{'s' if others > 1 else ''} (not repeated here: "
+            "values are never read from the command line; use --file, stdin or the prompt)"
+        )
+    return "; ".join(parts)
 
 
 # --- parser -----------------------------------------------------------------------------------
@@ -80,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="unlock with a key file (FAAS_TUI_KEY_FILE)",
     )
+    common.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="disable every change (the app, or any command), for audits",
+    )
 
     parser = _Parser(
         prog="faas-tui",
@@ -87,9 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Secrets of serverless functions, from a terminal.",
     )
     parser.add_argument("--version", action="version", version=f"faas-tui {__version__}")
-    parser.add_argument(
-        "--read-only", action="store_true", help="open the app with every change disabled"
-    )
     parser.set_defaults(handler=cmd_app)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -241,10 +266,23 @@ def _key_file(args: argparse.Namespace) -> str | None:
     return getattr(args, "key_file", None) or os.environ.get("FAAS_TUI_KEY_FILE") or None
 
 
+def _read_only(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "read_only", False))
+
+
+def _refuse_read_only(args: argparse.Namespace, what: str) -> None:
+    if _read_only(args):
+        raise ReadOnlyError(f"--read-only disables every change: it cannot {what}")
+
+
 def open_vault(args: argparse.Namespace, *, read_only: bool = False) -> Vault:
-    """Unlock the store named by the options, with a key file or the passphrase."""
+    """Unlock the store named by the options, with a key file or the passphrase.
+
+    `--read-only` opens every store read-only, so a command that would change it is refused.
+    """
     from faas_tui.store.vault import Vault
 
+    read_only = read_only or _read_only(args)
     store = _store(args)
     key_file = _key_file(args)
     if key_file:
@@ -369,7 +407,8 @@ def confirm_by_typing(name: str, what: str) -> None:
     if typed is None:
         raise ValidationError("not deleted: end of input before the name was typed (or pass --yes)")
     if typed.strip() != name:
-        raise ValidationError(f"not deleted: {typed.strip()!r} does not match {name!r}")
+        # what was typed is not repeated: it may be a value piped here by mistake
+        raise ValidationError(f"not deleted: what was typed does not match {name!r}")
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -422,13 +461,14 @@ def print_records(fmt: str, items: list[dict[str, Any]], table: Sequence[str]) -
 def cmd_app(args: argparse.Namespace) -> int:
     from faas_tui.tui.app import run_app
 
-    return run_app(_store(args), read_only=args.read_only, key_file=_key_file(args))
+    return run_app(_store(args), read_only=_read_only(args), key_file=_key_file(args))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from faas_tui.store.location import display_store
     from faas_tui.store.vault import Vault
 
+    _refuse_read_only(args, "create a store")
     store = _store(args)
     if Vault.exists(store):
         raise ValidationError(f"a store already exists at {display_store(store)}")
@@ -441,13 +481,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import shutil
     import tempfile
 
-    from faas_tui.demo import DEMO_PASSPHRASE, demo_data, demo_deployments
+    from faas_tui.demo import DEMO_PASSPHRASE, fill_demo
     from faas_tui.store.location import display_store
     from faas_tui.store.vault import Vault
 
+    _refuse_read_only(args, "fill a demo store")
     explicit = getattr(args, "store", None) or os.environ.get("FAAS_TUI_STORE")
+    folder = None
     if explicit:
         store = _store(args)
         if Vault.exists(store):
@@ -461,25 +504,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         folder = tempfile.mkdtemp(prefix="faas-tui-demo-")
         store = os.path.join(folder, "store.db")
         vault = Vault.create(store, DEMO_PASSPHRASE)
-    with vault:
-        data = demo_data(args.functions, args.secrets_per_function)
-        vault.populate(data)
-        for name in demo_deployments(data):
-            vault.deploy(name)
-        if data and args.functions is None:
-            first = next(iter(data))
-            first_secret = next(iter(data[first]), None)
-            if first_secret:  # a change after deploy: shows "pending redeploy"
-                vault.update_secret(first, first_secret, demo_data()[first][first_secret][0])
-        if args.no_tui:
-            total = sum(len(items) for items in data.values())
-            print(f"filled {display_store(store)}: {len(data)} functions, {total} secrets")
-            if not explicit:
-                print(f"passphrase: {DEMO_PASSPHRASE}")
-            return 0
-        from faas_tui.tui.app import run_app
+    try:
+        with vault:
+            functions, secrets = fill_demo(vault, args.functions, args.secrets_per_function)
+            if args.no_tui:
+                print(f"filled {display_store(store)}: {functions} functions, {secrets} secrets")
+                if not explicit:
+                    print(f"passphrase: {DEMO_PASSPHRASE}")
+                return 0
+            from faas_tui.tui.app import run_app
 
-        return run_app(store, read_only=False, key_file=None, vault=vault, demo=not explicit)
+            return run_app(store, read_only=False, key_file=None, vault=vault, demo=not explicit)
+    finally:
+        if folder is not None and not args.no_tui:  # the throw-away store goes with the app
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def cmd_functions_list(args: argparse.Namespace) -> int:
@@ -658,17 +696,23 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from faas_tui.core.values import env_text
+    from faas_tui.store.process import restore_core_limit
 
+    # argparse has already taken a `--` right after FUNCTION, so a command that starts with an
+    # option means options of ours (--store, --key-file) up to the first `--`; any later `--`
+    # belongs to CMD (`sh -c '…' -- arg`, `git log -- path`).
     command = list(args.cmd)
-    if "--" in command:  # options between FUNCTION and `--` are ours (--store, --key-file)
-        ours, command = command[: command.index("--")], command[command.index("--") + 1 :]
-        if ours:
-            run_options = _Parser(prog="faas-tui run", add_help=False)
-            run_options.add_argument("--store", default=argparse.SUPPRESS)
-            run_options.add_argument("--key-file", default=argparse.SUPPRESS)
-            run_options.parse_args(ours, namespace=args)
-    elif command and command[0].startswith("-"):
-        raise UsageError(f"put options before `--`: faas-tui run FUNCTION [{command[0]} …] -- CMD")
+    if command and command[0].startswith("-"):
+        if "--" not in command:
+            raise UsageError(
+                f"put options before `--`: faas-tui run FUNCTION [{command[0]} …] -- CMD"
+            )
+        split = command.index("--")
+        ours, command = command[:split], command[split + 1 :]
+        run_options = _Parser(prog="faas-tui run", add_help=False)
+        run_options.add_argument("--store", default=argparse.SUPPRESS)
+        run_options.add_argument("--key-file", default=argparse.SUPPRESS)
+        run_options.parse_args(ours, namespace=args)
     if not command:
         raise UsageError("no command to run: faas-tui run FUNCTION -- CMD [ARG…]")
     with open_vault(args, read_only=True) as vault:
@@ -681,7 +725,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     env.update({name: env_text(text, fmt) for name, (text, fmt) in bound.items()})
     sys.stdout.flush()
     sys.stderr.flush()
-    _restore_core_limit()
+    restore_core_limit()  # the command holds no key: it may dump core as it usually would
     try:
         # The user's own command, as `run` promises; exec'd without a shell, so nothing is parsed.
         os.execvpe(command[0], command, env)  # noqa: S606  # nosec B606
@@ -690,17 +734,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     except PermissionError:
         return _fail(f"permission denied: {command[0]}", 126)
     return 0  # not reached
-
-
-def _restore_core_limit() -> None:
-    """The child gets the usual core-dump limit back; only faas-tui itself must not dump."""
-    import resource
-
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
-    except (ValueError, OSError):
-        pass
 
 
 AUDIT_FIELDS = (

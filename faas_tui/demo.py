@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from faas_tui.core.values import SecretFormat
+
+if TYPE_CHECKING:
+    from faas_tui.store.vault import Vault
 
 # The throw-away demo store's passphrase, shown by the app: it guards sample data only.
 DEMO_PASSPHRASE = "demo-passphrase"  # noqa: S105  # nosec B105
@@ -50,6 +54,29 @@ def demo_data(
         }
         for i in range(count)
     }
+
+
+def fill_demo(
+    vault: Vault,
+    functions: int | None = None,
+    secrets_per_function: int | None = None,
+    data: Mapping[str, Mapping[str, tuple[str, SecretFormat]]] | None = None,
+) -> tuple[int, int]:
+    """Fill a store as `faas-tui demo` does: every other function deployed and, for the sample
+    data, one change after the deploy (so "pending redeploy" shows). Returns (functions, secrets).
+    """
+    if data is None:
+        data = demo_data(functions, secrets_per_function)
+    vault.populate(data)
+    for name in demo_deployments(data):
+        vault.deploy(name)
+    if data and functions is None and secrets_per_function is None:
+        first = next(iter(data))
+        first_secret = next(iter(data[first]), None)
+        if first_secret:
+            value, fmt = data[first][first_secret]
+            vault.update_secret(first, first_secret, _random_value(fmt), fmt)
+    return len(data), sum(len(items) for items in data.values())
 
 
 def demo_deployments(data: Mapping[str, object]) -> list[str]:

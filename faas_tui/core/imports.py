@@ -54,7 +54,11 @@ def parse_env_entries(content: str) -> list[Entry]:
             )
         if binding.key is not None:
             if binding.value is None:
-                raise ValidationError(f"line {line}: {binding.key} has no value (write KEY=value)")
+                # not named: a line without `=` is often part of an unquoted multi-line value
+                raise ValidationError(
+                    f"line {line}: a key without a value (write KEY=value, and put a "
+                    "multi-line value in quotes)"
+                )
             entries.append((binding.key, binding.value, SecretFormat.PLAINTEXT))
         line += binding.original.string.count("\n")
     return entries

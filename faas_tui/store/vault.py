@@ -247,7 +247,10 @@ class Vault:
             with Session(engine) as s:
                 meta = s.get(StoreMeta, 1)
                 slots = list(s.exec(select(KeySlot)).all())
-        except sa_exc.SQLAlchemyError:
+        except sa_exc.SQLAlchemyError as exc:
+            failure = _store_failure(exc)
+            if isinstance(failure, IntegrityError):
+                raise failure from None
             raise NotFoundError(
                 f"no store at {database.display_store(url)}: create one with `faas-tui init`"
             ) from None
@@ -1501,6 +1504,10 @@ def _store_failure(exc: sa_exc.SQLAlchemyError) -> Exception:
         )
     if isinstance(exc, sa_exc.IntegrityError):
         return ConflictError(f"the change clashes with the store: {reason}")
+    if "not a database" in reason or "malformed" in reason:  # SQLite's words for a damaged file
+        return IntegrityError(
+            f"the store's file is damaged or not a faas-tui store ({reason}); restore a backup"
+        )
     return StoreError(f"the store failed: {reason}")
 
 
