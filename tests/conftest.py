@@ -110,13 +110,18 @@ def faas_tui_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "faas_tui"]
 
 
-@pytest.fixture
-def cli(sqlite_store: str, tmp_path: Path) -> Cli:
-    """The CLI on a fresh SQLite store path (not created yet: call `cli("init")`)."""
+def cli_on(store: str, tmp_path: Path) -> Cli:
+    """The CLI on one store (any backend), with the passphrase set and a private home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAAS_TUI_")} | {
-        "FAAS_TUI_STORE": sqlite_store,
+        "FAAS_TUI_STORE": store,
         "FAAS_TUI_PASSPHRASE": PASSPHRASE,
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "xdg"),
     }
-    return Cli(sqlite_store, env)
+    return Cli(store, env)
+
+
+@pytest.fixture
+def cli(sqlite_store: str, tmp_path: Path) -> Cli:
+    """The CLI on a fresh SQLite store path (not created yet: call `cli("init")`)."""
+    return cli_on(sqlite_store, tmp_path)

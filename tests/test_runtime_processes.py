@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, Cli, fast_kdf
+from conftest import PASSPHRASE, Cli, cli_on, faas_tui_command, fast_kdf
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
@@ -60,9 +60,8 @@ class Runtime:
         )
 
 
-@pytest.fixture
-def runtime(cli: Cli, tmp_path: Path) -> Runtime:
-    """The CLI's SQLite store (fast KDF) with billing's secrets and a runtime key file."""
+def seeded_runtime(cli: Cli, tmp_path: Path) -> Runtime:
+    """The CLI's store (fast KDF) with billing's secrets and a runtime key file."""
     key_file = tmp_path / "runtime.key"
     with Vault.create(cli.store, PASSPHRASE, kdf=fast_kdf()) as vault:
         vault.add_function(FN)
@@ -70,6 +69,17 @@ def runtime(cli: Cli, tmp_path: Path) -> Runtime:
         vault.add_secret(FN, "CONFIG", '{"region": "eu", "retries": [1, 2]}', SecretFormat.JSON)
         vault.add_key_file(key_file, "runtime")
     return Runtime(cli, key_file)
+
+
+@pytest.fixture
+def runtime(store_url: str, tmp_path: Path) -> Runtime:
+    """On each backend: SQLite, and the PostgreSQL server of .ci/run."""
+    return seeded_runtime(cli_on(store_url, tmp_path), tmp_path)
+
+
+@pytest.fixture
+def sqlite_runtime(cli: Cli, tmp_path: Path) -> Runtime:
+    return seeded_runtime(cli, tmp_path)
 
 
 # --- two processes, two caches ------------------------------------------------------------------
@@ -206,6 +216,45 @@ def test_run_passes_exit_status_stdin_and_signals_through(runtime: Runtime) -> N
     assert (code, out.strip()) == (0, "False")
 
 
+def test_run_leaves_the_commands_own_double_dash_and_options_to_the_command(
+    runtime: Runtime,
+) -> None:
+    assert runtime.cli("deploy", FN).code == 0
+    code, out, err = run(runtime, "sh", "-c", 'echo "$STRIPE_API_KEY $0 $1"', "--", "x")
+    assert (code, out.strip()) == (0, f"{OLD} -- x"), err
+    # options of ours between FUNCTION and `--`; a later `--` still belongs to the command
+    result = runtime.cli(
+        "run",
+        FN,
+        "--store",
+        runtime.cli.store,
+        "--",
+        "sh",
+        "-c",
+        "echo $1",
+        "--",
+        "y",
+        env=runtime.env(),
+    )
+    assert (result.code, result.out.strip()) == (0, "y"), result.err
+    refused = runtime.cli("run", FN, "--store", runtime.cli.store, "sh", env=runtime.env())
+    assert refused.code == 2 and refused.err.startswith("error: put options before `--`")
+
+
+def test_run_gives_the_command_the_usual_core_limit_back(runtime: Runtime) -> None:
+    """faas-tui itself dumps no core while it holds the key; the command it becomes may."""
+    assert runtime.cli("deploy", FN).code == 0
+    inner = " ".join([*faas_tui_command(), "run", FN, "--", "sh", "-c", "'ulimit -c'"])
+    result = subprocess.run(
+        ["sh", "-c", f"ulimit -c 2048 && {inner}"],
+        capture_output=True,
+        text=True,
+        env=runtime.env(),
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "2048"), result.stderr
+
+
 BOUND_ENV = """
 from faas_tui.toolbelt import bound_env
 try:
@@ -251,8 +300,9 @@ print(json.dumps({"value": value, "names": names, "after_import": after_import, 
 
 
 def test_the_toolbelt_imports_no_ui_no_orm_and_no_vault_on_a_sqlite_store(
-    runtime: Runtime,
+    sqlite_runtime: Runtime,
 ) -> None:
+    runtime = sqlite_runtime
     assert runtime.cli("deploy", FN).code == 0
     result = runtime.python(IMPORTS)
     assert result.returncode == 0, result.stderr

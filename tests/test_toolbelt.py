@@ -579,7 +579,12 @@ def test_bound_env_names_what_is_missing_and_hides_values(billing: Vault, key_fi
         env.NOPE  # noqa: B018
     with pytest.raises(KeyError):
         env["NOPE"]
-    assert not hasattr(env, "NOPE")
+    with pytest.raises(SecretNotFoundError):  # the attribute form is both kinds of error
+        env.NOPE  # noqa: B018
+    assert not hasattr(env, "NOPE") and getattr(env, "NOPE", "default") == "default"
+    with pytest.warns(SystemSecretWarning, match="discouraged") as caught:
+        assert env.SYSTEM_API_TOKEN
+    assert caught[0].filename == __file__  # pointed at the line that read it
     assert OLD not in repr(env) and "STRIPE_API_KEY" in repr(env)
     with pytest.raises(AttributeError, match="read-only"):
         env.STRIPE_API_KEY = "x"

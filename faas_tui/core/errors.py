@@ -27,6 +27,11 @@ class SecretNotFoundError(NotFoundError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnboundNameError(SecretNotFoundError, AttributeError):
+    """`env.NAME` for a name the deployment does not bind: caught as SecretNotFoundError (like
+    `env["NAME"]`) or as AttributeError (so `hasattr` and `getattr(env, name, default)` work)."""
+
+
 class ConflictError(FaasError):
     """The change clashes with what is stored: a duplicate name, a read-only secret, a busy store."""
 

@@ -12,9 +12,13 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from faas_tui.core.errors import SecretNotFoundError
+from faas_tui.core.errors import SecretNotFoundError, UnboundNameError
 from faas_tui.core.names import function_name, normalise_secret_name
-from faas_tui.toolbelt.notices import StoreIntegrityWarning
+from faas_tui.toolbelt.notices import (
+    StoreIntegrityWarning,
+    SystemSecretWarning,
+    system_secret_message,
+)
 from faas_tui.toolbelt.source import StoredValue, copy_json, decode, open_reader
 
 
@@ -51,23 +55,32 @@ class BoundEnv(Mapping[str, Any]):
         return {name: env_text(v.text, SecretFormat(v.format)) for name, v in self._stored.items()}
 
     def __getitem__(self, name: str) -> Any:
-        value = self._values.get(name, _MISSING)
-        if value is _MISSING and isinstance(name, str):
-            value = self._values.get(normalise_secret_name(name), _MISSING)
-        if value is _MISSING:
-            raise SecretNotFoundError(
-                f"{self._function} deployment #{self._deployment} binds no secret named {name}: "
-                f"add it, then redeploy (`faas-tui deploy {self._function}`)"
-            )
-        return copy_json(value) if isinstance(value, dict) else value
+        return self._get(name)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         try:
-            return self[name]
+            return self._get(name)
         except SecretNotFoundError as exc:
-            raise AttributeError(str(exc)) from None
+            raise UnboundNameError(str(exc)) from None
+
+    def _get(self, name: str) -> Any:
+        key = name
+        if key not in self._values and isinstance(name, str):
+            key = normalise_secret_name(name)
+        if key not in self._values:
+            raise SecretNotFoundError(
+                f"{self._function} deployment #{self._deployment} binds no secret named {name}: "
+                f"add it, then redeploy (`faas-tui deploy {self._function}`)"
+            )
+        if self._stored[key].kind == "system":  # it works, but the user should know why not to
+            warnings.warn(
+                SystemSecretWarning(system_secret_message(self._function, key)),
+                stacklevel=3,  # the caller of __getitem__ or __getattr__
+            )
+        value = self._values[key]
+        return copy_json(value) if isinstance(value, dict) else value
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a deployment's binding is read-only")
@@ -95,8 +108,6 @@ class BoundEnv(Mapping[str, Any]):
     def __getstate__(self) -> Any:
         raise TypeError("a BoundEnv holds secret values and cannot be pickled")
 
-
-_MISSING: Any = object()
 
 
 def bound_env(
