@@ -6,7 +6,7 @@
    against a one-function store (same KDF). Goal ≤ 1.5x.
 3. Filtering the 1,000-function list and opening a function of 50 secrets (goal: one frame).
 
-    python tests/app/bench_app.py [--runs 7] [--functions 1000] [--secrets 50] [--workdir DIR]
+    python tests/bench/bench_app.py [--runs 7] [--functions 1000] [--secrets 50] [--workdir DIR]
 """
 
 from __future__ import annotations
