@@ -255,6 +255,21 @@ def test_a_dry_run_import_plans_and_changes_nothing(billing: Vault) -> None:
     assert dump(billing) == before
 
 
+def test_an_import_confirmed_from_a_preview_refuses_if_the_store_changed_since(
+    billing: Vault,
+) -> None:
+    entries = [("new one", "n", PLAIN), ("other", "o", PLAIN)]
+    previewed = billing.import_secrets(FN, entries, dry_run=True)
+    billing.add_secret(FN, "OTHER", "o")  # someone else, between the preview and the confirm
+    before = dump(billing)
+    with pytest.raises(ConflictError, match="changed since the preview; nothing was imported"):
+        billing.import_secrets(FN, entries, expected=previewed)
+    assert dump(billing) == before
+    again = billing.import_secrets(FN, entries, dry_run=True)
+    applied = billing.import_secrets(FN, entries, expected=again)
+    assert (applied.added, applied.unchanged) == (("NEW_ONE",), ("OTHER",))
+
+
 def test_an_import_applies_all_entries_in_one_go(billing: Vault) -> None:
     billing.add_secret(FN, "CHANGED", "old")
     plan = billing.import_secrets(

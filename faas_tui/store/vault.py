@@ -505,11 +505,14 @@ class Vault:
         *,
         overwrite: bool = False,
         dry_run: bool = False,
+        expected: ImportPlan | None = None,
     ) -> ImportPlan:
         """Add many secrets in one transaction; any bad entry refuses them all.
 
         Entries are (typed name, value, format). Without `overwrite`, an existing name with a
         different value refuses the import. `dry_run` returns the plan and changes nothing.
+        `expected` (the plan a user confirmed) refuses the import if the store has changed since
+        in a way that would make the plan differ.
         """
         wanted = _validated_entries(entries)
         with self._write(scrub=True, dry_run=dry_run) as s:
@@ -542,6 +545,15 @@ class Vault:
             )
             if dry_run:
                 return plan
+            if expected is not None and (plan.added, plan.replaced, plan.unchanged) != (
+                expected.added,
+                expected.replaced,
+                expected.unchanged,
+            ):
+                raise ConflictError(
+                    f"{function} changed since the preview; nothing was imported: "
+                    "preview the import again"
+                )
             self._bulk_insert(s, fn, {name: wanted[name] for name in added})
             for name in replaced:
                 value, fmt = wanted[name]

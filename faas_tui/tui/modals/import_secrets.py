@@ -145,12 +145,14 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
             self._say("Preview the plan first (enter).")
             return
         self._busy(True)
-        self._apply(self._entries, self.query_one("#overwrite", Checkbox).value)
+        self._apply(self._entries, self.query_one("#overwrite", Checkbox).value, self.plan)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _apply(self, entries: list[Entry], overwrite: bool) -> None:
-        try:
-            plan = self.vault.import_secrets(self.function, entries, overwrite=overwrite)
+    def _apply(self, entries: list[Entry], overwrite: bool, previewed: ImportPlan) -> None:
+        try:  # exactly the plan the user saw, or nothing (the store may have changed since)
+            plan = self.vault.import_secrets(
+                self.function, entries, overwrite=overwrite, expected=previewed
+            )
         except FaasError as error:
             self.post_message(WorkFailed(error))
             return
