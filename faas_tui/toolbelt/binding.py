@@ -109,7 +109,6 @@ class BoundEnv(Mapping[str, Any]):
         raise TypeError("a BoundEnv holds secret values and cannot be pickled")
 
 
-
 def bound_env(
     function: str,
     store: str | None = None,

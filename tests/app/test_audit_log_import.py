@@ -40,6 +40,27 @@ async def test_audit_lists_every_secret_with_flags(store: str, seeded: Vault) ->
         assert not [value for value in VALUES if value in all_text(app)]
 
 
+async def test_audit_shows_unreferenced_and_missing_names_from_the_source_folder(
+    store: str, seeded: Vault, tmp_path: Path
+) -> None:
+    code = tmp_path / "billing-src"
+    code.mkdir()
+    (code / "handler.py").write_text(
+        "env = bound_env('billing')\n"
+        "charge(env.STRIPE_API_KEY, env.DATABASE_URL)\n"
+        "hook = client.read_secret('PAYPAL_TOKEN')\n"
+    )
+    seeded.set_source_dir("billing", str(code))
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_audit(pilot)
+        by_name = {(r[0], r[1]): r[2] for r in cells(app, "#audit")}
+        assert "UNREFERENCED" in by_name[("billing", "STRIPE_WEBHOOK_SECRET")]
+        assert "UNREFERENCED" not in by_name[("billing", "STRIPE_API_KEY")]
+        assert by_name[("billing", "PAYPAL_TOKEN")] == "MISSING"
+        assert ("mailer", "PAYPAL_TOKEN") not in by_name  # only billing has a source folder
+
+
 async def test_audit_filters_as_you_type_and_sorts_by_any_column(store: str, seeded: Vault) -> None:
     app = build_app(store, seeded)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -137,6 +137,15 @@ async def test_escape_backs_out_of_every_screen_and_modal(store: str, seeded: Va
             await pilot.press("escape")
             await settle(pilot)
             assert screen_name(app) == "FunctionScreen", expected
+        await pilot.press("escape", "a", "e")  # the audit's export modal, then the audit itself
+        await settle(pilot)
+        assert screen_name(app) == "ExportModal"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen_name(app) == "AuditScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen_name(app) == "DashboardScreen"
 
 
 async def test_ctrl_q_quits_from_a_modal(store: str, seeded: Vault) -> None:
