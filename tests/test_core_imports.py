@@ -157,6 +157,12 @@ def test_json_import_file_gives_plaintext_and_json_entries(tmp_path: Path) -> No
     assert json.loads(text) == {"id": "a", "secret": "b"}
 
 
+def test_a_json_object_file_is_recognised_by_its_text_whatever_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.txt"
+    path.write_text('\n  {"stripe key": "sk_1"}\n', encoding="utf-8")
+    assert read_import_file(path) == [("stripe key", "sk_1", PLAIN)]
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

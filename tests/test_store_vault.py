@@ -506,6 +506,23 @@ def test_key_files_unlock_until_revoked(billing: Vault, tmp_path: Path) -> None:
         reopen(billing, passphrase=None, key_file=tmp_path / "ci.key")
 
 
+def test_a_key_file_that_fails_half_written_leaves_no_file_and_no_slot(
+    billing: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faas_tui.store import crypto
+
+    def disk_full(*_: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(crypto, "key_file_text", disk_full)
+    with pytest.raises(OSError):
+        billing.add_key_file(tmp_path / "ci.key", "ci")
+    assert not (tmp_path / "ci.key").exists()
+    assert billing.list_key_files() == []
+    monkeypatch.undo()
+    assert billing.add_key_file(tmp_path / "ci.key", "ci").label == "ci"  # the path is free again
+
+
 # --- versions and deletion ----------------------------------------------------------------------------
 
 

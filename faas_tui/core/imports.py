@@ -19,7 +19,7 @@ _ENV_KEY = re.compile(r"(?:export\s+)?([\w.\-]{1,64})")
 
 
 def read_import_file(path: str | Path) -> list[Entry]:
-    """Entries of a `.json` file (an object) or of any other file read as `.env`."""
+    """Entries of a JSON object file (named `.json`, or whose text starts with `{`), else `.env`."""
     file = Path(path)
     try:
         raw = file.read_bytes() if file.stat().st_size <= MAX_IMPORT_BYTES else None
@@ -35,8 +35,8 @@ def read_import_file(path: str | Path) -> list[Entry]:
         raise ValidationError(
             f"{file} is not UTF-8 text (bad byte at offset {exc.start})"
         ) from None
-    if file.suffix.lower() == ".json":
-        return parse_json_entries(content)
+    if file.suffix.lower() == ".json" or content.lstrip().startswith("{"):
+        return parse_json_entries(content)  # no .env line starts with "{"
     return parse_env_entries(content)
 
 

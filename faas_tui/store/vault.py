@@ -757,29 +757,39 @@ class Vault:
         key = SecretKey.generate()
         slot_id = random_source.token_hex(6)
         now = self._now()
-        with self._write() as s:
-            nonce, wrapped = crypto.wrap_key(
-                key, self._data_key, crypto.slot_aad(self.store_id, slot_id, "key-file")
-            )
-            s.add(
-                KeySlot(
-                    id=slot_id,
-                    kind="key-file",
-                    label=label or target.name,
-                    nonce=nonce,
-                    wrapped=wrapped,
-                    created_at=now,
+        written = False
+        try:
+            with self._write() as s:
+                nonce, wrapped = crypto.wrap_key(
+                    key, self._data_key, crypto.slot_aad(self.store_id, slot_id, "key-file")
                 )
-            )
-            self._log(s, "key-file.add", None, slot_id)
-            self._seal_store(s)
-            s.flush()
-            try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except OSError as exc:
-                raise ValidationError(f"cannot write key file {target}: {exc.strerror}") from None
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(crypto.key_file_text(self.store_id, slot_id, key))
+                s.add(
+                    KeySlot(
+                        id=slot_id,
+                        kind="key-file",
+                        label=label or target.name,
+                        nonce=nonce,
+                        wrapped=wrapped,
+                        created_at=now,
+                    )
+                )
+                self._log(s, "key-file.add", None, slot_id)
+                self._seal_store(s)
+                s.flush()
+                # written inside the transaction, so a file that cannot be written adds no slot
+                try:
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except OSError as exc:
+                    raise ValidationError(
+                        f"cannot write key file {target}: {exc.strerror}"
+                    ) from None
+                written = True
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(crypto.key_file_text(self.store_id, slot_id, key))
+        except BaseException:
+            if written:  # the commit failed (a busy store): no slot, so no key file either
+                target.unlink(missing_ok=True)
+            raise
         return KeyFileInfo(slot_id, label or target.name, now)
 
     def list_key_files(self) -> list[KeyFileInfo]:
