@@ -281,7 +281,9 @@ class Cli:
             sys.stdin = saved
         return Run(code, out.getvalue(), err.getvalue(), 0.0)
 
-    def accepted_or_refused(self, *argv: str, stdin: bytes = b"") -> Run | None:
+    def accepted_or_refused(
+        self, *argv: str, stdin: bytes = b"", codes: tuple[int, ...] = (1, 2)
+    ) -> Run | None:
         """Run one case; a refusal must be one line and leave the store exactly as it was.
 
         Returns the result when the case was accepted (exit 0), None when it was refused.
@@ -291,7 +293,7 @@ class Cli:
         assert "Traceback" not in result.out + result.err
         if result.code == 0:
             return result
-        assert_one_error_line(result)
+        assert_one_error_line(result, codes)
         assert dump_store(self.store) == before, (argv, result.err)
         return None
 
@@ -445,9 +447,13 @@ def test_hostile_store_urls_through_the_cli(incli: Cli, store: str, tmp_path: Pa
     not_a_db = tmp_path / "not-a-database.db"
     not_a_db.write_bytes(b"this is not SQLite " * 100)
     os.chmod(not_a_db, 0o644)
-    for url in [*STORE_URLS, str(not_a_db), f"sqlite:///{not_a_db}", str(tmp_path)]:
+    # a file that is there but is no SQLite database is a damaged store: exit 4, like tampering
+    damaged = [str(not_a_db), f"sqlite:///{not_a_db}"]
+    for url in [*STORE_URLS, *damaged, str(tmp_path)]:
         before = sorted(p.name for p in tmp_path.rglob("*"))
-        assert incli.accepted_or_refused("--store", url, "functions", "add", "x") is None, url
+        codes = (4,) if url in damaged else (1, 2)
+        refused = incli.accepted_or_refused("--store", url, "functions", "add", "x", codes=codes)
+        assert refused is None, url
         assert sorted(p.name for p in tmp_path.rglob("*")) == before, url  # nothing created
     assert not_a_db.read_bytes() == b"this is not SQLite " * 100
     assert os.stat(not_a_db).st_mode & 0o777 == 0o644  # not even its mode changed
