@@ -27,11 +27,16 @@ WRITE_OPTION = "faas_tui_write"
 
 
 def prepare_private_file(path: Path) -> None:
-    """Create the store folder 0700 and the database file 0600 before SQLite touches them."""
+    """Create the store folder 0700 and the database file 0600 before SQLite touches them.
+
+    A folder that already exists (the user's home, a project folder) keeps its mode: the files
+    in it are private either way, and chmod-ing someone's $HOME would be a nasty surprise.
+    """
     folder = path.parent
     try:
         if not folder.exists():
             folder.mkdir(mode=0o700, parents=True)
+            os.chmod(folder, 0o700)  # whatever the umask
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             os.close(fd)
@@ -41,10 +46,9 @@ def prepare_private_file(path: Path) -> None:
 
 
 def make_private(path: Path) -> None:
-    """Force 0600 on the database and its -wal/-shm, 0700 on its folder, when we own them."""
+    """Force 0600 on the database and its -wal/-shm, when we own them."""
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         _chmod_if_owned(candidate, 0o600)
-    _chmod_if_owned(path.parent, 0o700)
 
 
 def _chmod_if_owned(path: Path, mode: int) -> None:

@@ -84,18 +84,7 @@ async def test_unlocking_shows_a_loading_indicator_while_the_worker_runs(store: 
         assert screen_name(app) == "DashboardScreen"
 
 
-async def test_key_file_unlocks_without_a_passphrase(store: str, tmp_path: Path) -> None:
-    vault = seeded_vault(store)
-    key_file = tmp_path / "app.key"
-    vault.add_key_file(key_file)
-    vault.close()
-    app = build_app(store, key_file=str(key_file))
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        assert screen_name(app) == "DashboardScreen"
-
-
-async def test_a_lock_holds_with_a_key_file_until_the_user_unlocks_again(
+async def test_a_key_file_unlocks_without_a_passphrase_and_a_lock_holds_until_enter(
     store: str, tmp_path: Path
 ) -> None:
     vault = seeded_vault(store)

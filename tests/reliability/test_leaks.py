@@ -665,6 +665,19 @@ def test_store_files_stay_private_under_umask_022(store_url: str, tmp_path: Path
     record_figure("canary", backend_of(store_url), checked, places={"private file modes": checked})
 
 
+def test_a_store_in_an_existing_folder_is_private_and_leaves_the_folder_alone(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    path = folder / "store.db"
+    with umask(0o022), Vault.create(str(path), PASSPHRASE, kdf=fast_kdf()) as vault:
+        vault.add_function("billing")
+        assert _mode(path) == 0o600 and _mode(Path(f"{path}-wal")) == 0o600
+    assert _mode(folder) == 0o755  # not ours to change (it could be someone's $HOME)
+
+
 def test_cli_init_under_umask_022_makes_a_private_folder_and_files(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
