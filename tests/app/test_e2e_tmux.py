@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,23 +71,47 @@ class Tmux:
         raise AssertionError(f"{text!r} stayed:\n{pane}")
 
 
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
+@contextmanager
+def terminal(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Tmux]:
+    """`faas-tui ARGS` in a private tmux server, 100x30; the pane stays after it exits."""
     store = str(tmp_path / "store" / "store.db")
-    seeded_vault(store).close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAAS_TUI_", "TMUX"))}
-    env |= {"FAAS_TUI_STORE": store, "TERM": "xterm-256color", "HOME": str(tmp_path)}
-    env["TMUX_TMPDIR"] = str(tmp_path)  # a private tmux server
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FAAS_TUI_", "TMUX"))}
+    full_env |= {"TERM": "xterm-256color", "HOME": str(tmp_path), **(env or {})}
+    full_env["TMUX_TMPDIR"] = str(tmp_path)  # a private tmux server
     session = "faas-e2e"
     if os.environ.get("CI"):  # the console script as `pip install .` put it on PATH
         assert shutil.which("faas-tui"), "faas-tui is not installed"
-    command = " ".join([*faas_tui_command(), "; echo EXITED=$?; sleep 60"])
-    terminal = Tmux(session, env, store)
-    terminal.run("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+    command = " ".join([*faas_tui_command(), *args, "; echo EXITED=$?; sleep 60"])
+    tmux = Tmux(session, full_env, store)
+    tmux.run("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
     try:
-        yield terminal
+        yield tmux
     finally:
-        subprocess.run(["tmux", "kill-server"], env=env, capture_output=True)
+        subprocess.run(["tmux", "kill-server"], env=full_env, capture_output=True)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """The app on a seeded store, asking for its passphrase."""
+    store = str(tmp_path / "store" / "store.db")
+    seeded_vault(store).close()
+    with terminal(tmp_path, env={"FAAS_TUI_STORE": store}) as tmux:
+        yield tmux
+
+
+def test_demo_opens_on_sample_data_and_removes_its_throw_away_store_on_quit(
+    tmp_path: Path,
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with terminal(tmp_path, "demo", env={"TMPDIR": str(temp)}) as tmux:
+        pane = tmux.wait_for("hubspot-sync")
+        assert "billing" in pane and "image-resizer" in pane
+        assert [p.name for p in temp.iterdir() if p.name.startswith("faas-tui-demo-")]
+        tmux.settle()
+        tmux.keys("C-q")
+        tmux.wait_for("EXITED=0")
+        assert not [p for p in temp.iterdir() if p.name.startswith("faas-tui-demo-")]
 
 
 def test_unlock_add_delete_quit_in_a_real_terminal(tmux: Tmux) -> None:
