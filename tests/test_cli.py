@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, CliResult, faas_tui_command
+from conftest import PASSPHRASE, Cli, CliResult, faas_tui_command
 
 CANARY = "canary-6f1d0c9e-plaintext"
 JSON_CANARY = "canary-json-2b7e41"
@@ -792,17 +792,41 @@ def test_a_missing_store_or_passphrase_is_one_error_line(cli: Cli, tmp_path: Pat
 def test_commands_that_do_not_open_the_app_do_not_import_textual(run: Run, tmp_path: Path) -> None:
     run("functions", "add", "billing")
     run.add("billing", "api key", "v")
+    value = tmp_path / "value"
+    value.write_text("v2")
+    env_file = tmp_path / "more.env"
+    env_file.write_text("IMPORTED=1\n")
+    commands = [
+        ["functions", "list"],
+        ["secrets", "list", "billing"],
+        ["secrets", "add", "billing", "NEW_KEY", "--file", str(value)],
+        ["secrets", "update", "billing", "NEW_KEY", "--file", str(value)],
+        ["secrets", "verify", "billing", "NEW_KEY", "--file", str(value)],
+        ["secrets", "import", "billing", str(env_file)],
+        ["audit"],
+        ["log", "--verify"],
+        ["system-secrets", "billing"],
+        ["deploy", "billing"],
+        ["key-file", "list"],
+        ["passwd"],
+        ["rotate-key"],
+        ["secrets", "delete", "billing", "API_KEY", "--yes"],
+        ["init", "--store", str(tmp_path / "other.db")],
+        ["demo", "--no-tui", "--store", str(tmp_path / "demo.db")],
+    ]
     script = (
-        "import sys\n"
+        "import json, sys\n"
         "from faas_tui import cli\n"
-        "for argv in (['functions', 'list'], ['secrets', 'list', 'billing'], ['audit'],\n"
-        "             ['log', '--verify'], ['system-secrets', 'billing'], ['deploy', 'billing'],\n"
-        "             ['key-file', 'list'], ['secrets', 'delete', 'billing', 'API_KEY', '--yes']):\n"
+        "for argv in json.loads(sys.argv[1]):\n"
         "    assert cli.main(argv) == 0, argv\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
     )
+    env = run.cli.env | {"FAAS_TUI_NEW_PASSPHRASE": PASSPHRASE}
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, env=run.cli.env, timeout=120
+        [sys.executable, "-c", script, json.dumps(commands)],
+        capture_output=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().splitlines()[-1] == "[]"
