@@ -549,6 +549,28 @@ def test_a_deployment_keeps_the_version_it_bound(billing: Vault) -> None:
     assert not billing.get_secret(FN, "API_KEY").pending_redeploy
 
 
+def test_a_change_scrubs_the_files_only_when_it_removed_a_ciphertext(
+    billing: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrubbing (WAL truncate on SQLite, a table rewrite on PostgreSQL, which makes readers
+    wait) follows every removed version, and only then."""
+    scrubs: list[str] = []
+    for method in ("_checkpoint", "_vacuum"):
+        monkeypatch.setattr(billing, method, lambda m=method: scrubs.append(m))
+    billing.add_secret(FN, "API_KEY", "v1")
+    billing.deploy(FN)
+    billing.update_secret(FN, "API_KEY", "v2")  # v1 is bound: nothing removed
+    assert scrubs == [] and version_count(billing, FN, "API_KEY") == 2
+    billing.update_secret(FN, "API_KEY", "v3")  # v2 was neither current nor bound: removed
+    assert len(scrubs) == 1 and version_count(billing, FN, "API_KEY") == 2
+    billing.deploy(FN)  # releases v1
+    assert len(scrubs) == 2 and version_count(billing, FN, "API_KEY") == 1
+    billing.import_secrets(FN, [("new key", "n", PLAIN)])  # only adds
+    assert len(scrubs) == 2
+    billing.delete_secret(FN, "NEW_KEY")
+    assert len(scrubs) == 3
+
+
 def test_delete_removes_every_version_and_breaks_the_binding(billing: Vault) -> None:
     billing.add_secret(FN, "API_KEY", "v1")
     billing.add_secret(FN, "OTHER_KEY", "o")

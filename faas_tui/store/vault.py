@@ -79,6 +79,7 @@ from faas_tui.store.process import disable_core_dumps
 
 MIN_PASSPHRASE = 8
 VACUUM_LOCK_WAIT_MS = 2000  # PostgreSQL: how long a scrub may make readers queue behind it
+_VERSIONS_REMOVED = "faas_tui.versions_removed"  # Session.info: a ciphertext row was deleted
 
 Clock = Callable[[], datetime]
 
@@ -429,7 +430,7 @@ class Vault:
         self, function: str, name: str, value: str, fmt: SecretFormat | None = None
     ) -> SecretInfo:
         """Store a new version of the value (write-only). `fmt=None` keeps the current format."""
-        with self._write(scrub=True) as s:
+        with self._write() as s:
             fn = self._function(s, function)
             row = self._user_secret(s, fn, name)
             new_format = fmt or SecretFormat(row.format)
@@ -515,7 +516,7 @@ class Vault:
         in a way that would make the plan differ.
         """
         wanted = _validated_entries(entries)
-        with self._write(scrub=True, dry_run=dry_run) as s:
+        with self._write(dry_run=dry_run) as s:
             fn = self._function(s, function)
             existing = {
                 row.name: row for row in s.exec(select(Secret).where(Secret.function_id == fn.id))
@@ -601,7 +602,7 @@ class Vault:
 
     def deploy(self, function: str) -> int:
         """Bind the current version of every secret; returns the new deployment number."""
-        with self._write(scrub=True) as s:
+        with self._write() as s:  # releasing the old binding may remove versions (scrubbed then)
             fn = self._function(s, function)
             last = s.exec(
                 select(func.max(Deployment.number)).where(Deployment.function_id == fn.id)
@@ -981,7 +982,9 @@ class Vault:
 
     @contextmanager
     def _write(self, *, scrub: bool = False, dry_run: bool = False) -> Iterator[Session]:
-        """One write transaction. `scrub` wipes the WAL afterwards (rows were deleted)."""
+        """One write transaction. `scrub` wipes the WAL (SQLite) or rewrites the tables
+        (PostgreSQL) afterwards, because rows were deleted; `_collect_versions` asks for it too
+        when it removed a version."""
         if self.read_only:
             raise ReadOnlyError("the store is open read-only (--read-only): changes are disabled")
         try:
@@ -997,6 +1000,7 @@ class Vault:
                 except BaseException:
                     s.rollback()
                     raise
+                scrub = scrub or s.info.get(_VERSIONS_REMOVED, False)
         except sa_exc.SQLAlchemyError as exc:
             raise _store_failure(exc) from None
         if scrub and not dry_run:
@@ -1195,13 +1199,15 @@ class Vault:
             .exists()
         )
         ids = select(Secret.id).where(Secret.function_id == fn.id)
-        s.execute(
+        removed = s.execute(
             delete(SecretVersion)
             .where(SecretVersion.secret_id.in_(ids))
             .where(SecretVersion.version != current)
             .where(~bound)
             .execution_options(synchronize_session=False)
         )
+        if removed.rowcount:  # a ciphertext is gone: scrub its copies once the change commits
+            s.info[_VERSIONS_REMOVED] = True
 
     def _bound_versions(self, s: Session, fn: Function) -> dict[int, int] | None:
         """secret id → version bound by the active deployment; None when never deployed."""
