@@ -74,7 +74,7 @@ def fill_demo(
         first = next(iter(data))
         first_secret = next(iter(data[first]), None)
         if first_secret:
-            value, fmt = data[first][first_secret]
+            fmt = data[first][first_secret][1]
             vault.update_secret(first, first_secret, _random_value(fmt), fmt)
     return len(data), sum(len(items) for items in data.values())
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 from collections.abc import Mapping
+from contextlib import chdir
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from faas_tui.tui.app import make_app
 
 HERE = Path(__file__).resolve().parent
 SIZE = (100, 30)
+STORE = "store.db"
 MOMENT = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 DemoData = Mapping[str, Mapping[str, tuple[str, SecretFormat]]]
 
@@ -159,21 +160,17 @@ async def shoot(store: str, scene: Scene) -> str:
 
 async def make_all(out: Path, data: DemoData | None = None) -> list[Path]:
     """Write one SVG per scene into `out`; returns the files written."""
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with tempfile.TemporaryDirectory(prefix="faas-tui-shots-") as work:
-        store = str(Path(work) / "store.db")
-        fill_store(store, data)
-        (Path(work) / "prod.env").write_text(IMPORT_FILE)
-        cwd = Path.cwd()
-        try:
-            os.chdir(work)  # relative paths, so the pictures name no temporary folder
-            for scene in SCENES:
-                target = out / f"{scene.file}.svg"
-                target.write_text(await shoot("store.db", scene))
-                written.append(target)
-        finally:
-            os.chdir(cwd)
+    with tempfile.TemporaryDirectory(prefix="faas-tui-shots-") as work, chdir(work):
+        # relative paths from here on, so the pictures name no temporary folder
+        fill_store(STORE, data)
+        Path("prod.env").write_text(IMPORT_FILE)
+        for scene in SCENES:
+            target = out / f"{scene.file}.svg"
+            target.write_text(await shoot(STORE, scene))
+            written.append(target)
     return written
 
 
@@ -181,7 +178,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="folder for the SVGs")
     args = parser.parse_args(argv)
-    for path in asyncio.run(make_all(args.out.resolve())):
+    for path in asyncio.run(make_all(args.out)):
         print(path)
     return 0
 

@@ -64,3 +64,13 @@ class IntegrityError(FaasError):
     """Tampered or corrupt data (exit 4). The value concerned is never returned."""
 
     exit_code = 4
+
+
+def damaged_store(location: str, reason: str) -> IntegrityError | None:
+    """The integrity failure (exit 4) for SQLite's reason when a store file is no database, or
+    a damaged one; None for any other reason. Shared by the Vault and the runtime reader."""
+    if "not a database" in reason or "malformed" in reason:
+        return IntegrityError(
+            f"{location} is damaged or not a faas-tui store ({reason}); restore a backup"
+        )
+    return None

@@ -48,6 +48,7 @@ from faas_tui.core.errors import (
     StoreError,
     ValidationError,
     WrongKeyError,
+    damaged_store,
 )
 from faas_tui.core.names import SYSTEM_PREFIX, function_name, function_name_problem, secret_name
 from faas_tui.core.records import (
@@ -761,19 +762,7 @@ class Vault:
         written = False
         try:
             with self._write() as s:
-                nonce, wrapped = crypto.wrap_key(
-                    key, self._data_key, crypto.slot_aad(self.store_id, slot_id, "key-file")
-                )
-                s.add(
-                    KeySlot(
-                        id=slot_id,
-                        kind="key-file",
-                        label=label or target.name,
-                        nonce=nonce,
-                        wrapped=wrapped,
-                        created_at=now,
-                    )
-                )
+                self._add_slot(s, slot_id, "key-file", label or target.name, key, created_at=now)
                 self._log(s, "key-file.add", None, slot_id)
                 self._seal_store(s)
                 s.flush()
@@ -1288,22 +1277,43 @@ class Vault:
         )
 
     def _add_passphrase_slot(self, s: Session, kek: SecretKey, params: KdfParams) -> None:
-        slot_id = random_source.token_hex(6)
+        self._add_slot(
+            s,
+            random_source.token_hex(6),
+            "passphrase",
+            "passphrase",
+            kek,
+            created_at=self._now(),
+            salt=params.salt,
+            kdf_memory_kib=params.memory_kib,
+            kdf_iterations=params.iterations,
+            kdf_lanes=params.lanes,
+        )
+
+    def _add_slot(
+        self,
+        s: Session,
+        slot_id: str,
+        kind: str,
+        label: str,
+        kek: SecretKey,
+        *,
+        created_at: datetime,
+        **kdf: Any,
+    ) -> None:
+        """A key slot: the data key wrapped under `kek`, bound to this store, slot and kind."""
         nonce, wrapped = crypto.wrap_key(
-            kek, self._data_key, crypto.slot_aad(self.store_id, slot_id, "passphrase")
+            kek, self._data_key, crypto.slot_aad(self.store_id, slot_id, kind)
         )
         s.add(
             KeySlot(
                 id=slot_id,
-                kind="passphrase",
-                label="passphrase",
-                salt=params.salt,
-                kdf_memory_kib=params.memory_kib,
-                kdf_iterations=params.iterations,
-                kdf_lanes=params.lanes,
+                kind=kind,
+                label=label,
                 nonce=nonce,
                 wrapped=wrapped,
-                created_at=self._now(),
+                created_at=created_at,
+                **kdf,
             )
         )
 
@@ -1532,10 +1542,9 @@ def _store_failure(exc: sa_exc.SQLAlchemyError) -> Exception:
         )
     if isinstance(exc, sa_exc.IntegrityError):
         return ConflictError(f"the change clashes with the store: {reason}")
-    if "not a database" in reason or "malformed" in reason:  # SQLite's words for a damaged file
-        return IntegrityError(
-            f"the store's file is damaged or not a faas-tui store ({reason}); restore a backup"
-        )
+    damaged = damaged_store("the store's file", reason)
+    if damaged is not None:
+        return damaged
     return StoreError(f"the store failed: {reason}")
 
 

@@ -29,6 +29,7 @@ from faas_tui.core.errors import (
     StoreError,
     ValidationError,
     WrongKeyError,
+    damaged_store,
 )
 from faas_tui.store import crypto
 from faas_tui.store.crypto import KdfParams, SecretKey
@@ -360,10 +361,9 @@ def _store_error(exc: sqlite3.Error, location: str) -> Exception:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "no such table" in reason:
         return NotFoundError(f"no store at {location}: create one with `faas-tui init`")
-    if "not a database" in reason or "malformed" in reason:
-        return IntegrityError(
-            f"{location} is damaged or not a faas-tui store ({reason}); restore a backup"
-        )
+    damaged = damaged_store(location, reason)
+    if damaged is not None:
+        return damaged
     if "locked" in reason or "busy" in reason:
         return ConflictError("the store is busy: another writer held it for more than 10 s")
     return StoreError(f"the store failed: {reason}")

@@ -170,9 +170,7 @@ async def test_help_and_palette_list_every_key_of_the_function_screen(
 ) -> None:
     app = build_app(store, seeded)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_billing(pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         await pilot.press("question_mark")
         assert screen_name(app) == "HelpModal"
