@@ -685,12 +685,15 @@ class Vault:
 
     # --- keys ---------------------------------------------------------------------------------
 
-    def change_passphrase(self, new_passphrase: str) -> None:
-        """Re-wrap the data key under a new passphrase; values are not touched."""
+    def change_passphrase(self, new_passphrase: str, *, kdf: KdfParams | None = None) -> None:
+        """Re-wrap the data key under a new passphrase; values are not touched.
+
+        `kdf` is for tests only (weak parameters); the CLI and the app always use the defaults.
+        """
         problem = passphrase_problem(new_passphrase)
         if problem:
             raise ValidationError(problem)
-        params = KdfParams.fresh()
+        params = kdf or KdfParams.fresh()
         kek = crypto.derive_passphrase_key(new_passphrase, params)
         with self._write(scrub=True) as s:
             s.execute(delete(KeySlot).where(KeySlot.kind == "passphrase"))

@@ -1,0 +1,23 @@
+"""The kinds a stored row can be, as enums: compare against these, never against bare strings.
+
+They are `StrEnum`s, so the database columns keep holding the plain text ("user", "key-file")
+that earlier releases wrote, and a value read back compares equal to its member.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SecretKind(StrEnum):
+    """Who owns a secret: the user, or the platform (created with every function, read-only)."""
+
+    USER = "user"
+    SYSTEM = "system"
+
+
+class SlotKind(StrEnum):
+    """What unlocks a key slot: an operator's passphrase, or a key file."""
+
+    PASSPHRASE = "passphrase"
+    KEY_FILE = "key-file"
