@@ -1,11 +1,16 @@
-"""The Audit screen: every secret of every function with its flags (SPEC §5), sortable, filterable,
-exportable to CSV or JSON. Loaded in a worker with progress shown; never a value."""
+"""The Audit screen: every secret of every function with its flags, sortable, filterable, exportable
+to CSV or JSON. Loaded in a worker with progress shown; never a value.
+
+At 80 columns the table shows Function, Name and Flags; the pane under it shows the highlighted
+row's every field, labelled by the names `s` sorts by, so nothing needs sideways scrolling.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,23 +40,48 @@ def _number(value: int | None) -> str:
     return "—" if value is None else str(value)
 
 
-# (label, key, cell text, sort key) for each column
+def _age(days: int | None) -> str:
+    return "—" if days is None else plural(days, "day")
+
+
+# (label, key, text, sort key) for every field, in the order the detail pane shows them; `s`
+# sorts by each in turn and the status line names it with the same label.
 COLUMNS: list[tuple[str, str, Callable[[AuditRow], str], Callable[[AuditRow], Any]]] = [
     ("Function", "function", lambda r: r.function, lambda r: r.function),
     ("Name", "name", lambda r: r.name, lambda r: r.name),
     ("Flags", "flags", lambda r: " ".join(r.flags), lambda r: " ".join(r.flags)),
-    ("Kind", "kind", lambda r: r.kind, lambda r: r.kind),
+    ("Kind", "kind", lambda r: f"{r.kind}", lambda r: f"{r.kind}"),
     ("Format", "format", lambda r: r.format.label if r.format else "—", lambda r: r.format or ""),
-    ("Ver", "version", lambda r: _number(r.version), lambda r: r.version or 0),
-    ("Dep", "deployed", lambda r: _number(r.deployed_version), lambda r: r.deployed_version or 0),
-    ("Age", "age", lambda r: _number(r.age_days), lambda r: r.age_days or 0),
+    ("Version", "version", lambda r: _number(r.version), lambda r: r.version or 0),
+    (
+        "Deployed version",
+        "deployed",
+        lambda r: _number(r.deployed_version),
+        lambda r: r.deployed_version or 0,
+    ),
+    ("Age", "age", lambda r: _age(r.age_days), lambda r: r.age_days or 0),
     ("Updated", "updated", lambda r: _day(r.updated_at), lambda r: _day(r.updated_at)),
     ("Created", "created", lambda r: _day(r.created_at), lambda r: _day(r.created_at)),
 ]
+TABLE_COLUMNS = 3  # the table shows Function, Name and Flags; the detail pane shows them all
 
 
 def audit_cells(row: AuditRow) -> tuple[str, ...]:
-    return tuple(cell(row) for _, _, cell, _ in COLUMNS)
+    """The table's cells for one row."""
+    return tuple(cell(row) for _, _, cell, _ in COLUMNS[:TABLE_COLUMNS])
+
+
+def audit_detail(row: AuditRow) -> Text:
+    """Every field of one row, each labelled: the full name, then one labelled value per field."""
+    text = Text()
+    text.append(row.name, style="bold")
+    text.append(f"  in {row.function}\n")
+    for index, (label, _, cell, _) in enumerate(COLUMNS[2:]):
+        if index:
+            text.append(" · ")
+        text.append(f"{label} ", style="dim")
+        text.append(cell(row) or "none")
+    return text
 
 
 class AuditScreen(VaultScreen):
@@ -79,13 +109,18 @@ class AuditScreen(VaultScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Filter: function, name, kind or flag  ( / )", id="audit-filter")
+        yield Input(
+            placeholder="Filter: function, name, kind or flag  ( / )",
+            id="audit-filter",
+            compact=True,
+        )
         yield Static("Scanning the store…", id="audit-status", markup=False)
         yield ProgressBar(id="audit-progress", show_eta=False)
         table = BigTable(id="audit")
-        for label, key, _, _ in COLUMNS:
+        for label, key, _, _ in COLUMNS[:TABLE_COLUMNS]:
             table.add_column(label, key=key)
         yield table
+        yield Static("", id="audit-detail", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -109,7 +144,10 @@ class AuditScreen(VaultScreen):
             self.post_message(WorkFailed(error))
             return
         cells = [audit_cells(row) for row in rows]
-        haystacks = [" ".join(row_cells).lower() for row_cells in cells]
+        haystacks = [
+            " ".join((*row_cells, f"{row.kind}")).lower()
+            for row, row_cells in zip(rows, cells, strict=True)
+        ]
         self.post_message(AuditLoaded(rows, cells, haystacks))
 
     def on_audit_loaded(self, message: AuditLoaded) -> None:
@@ -137,6 +175,19 @@ class AuditScreen(VaultScreen):
     def _filled(self) -> None:
         self.query_one("#audit-progress").display = False
         self._status()
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#audit")
+    def _show_detail(self) -> None:
+        """Show every field of the highlighted row under the table."""
+        table = self.query_one("#audit", BigTable)
+        row = table.cursor_row
+        shown = self.shown[:DISPLAY_LIMIT]
+        detail = self.query_one("#audit-detail", Static)
+        if table.row_count and 0 <= row < len(shown):
+            detail.update(audit_detail(self.rows[shown[row]]))
+        else:
+            detail.update("No row to show: clear the filter (escape in the filter field).")
 
     # --- filtering and sorting ---------------------------------------------------------------
 
@@ -163,6 +214,7 @@ class AuditScreen(VaultScreen):
         shown = indexes[:DISPLAY_LIMIT]  # the export still writes every matching row
         self.query_one("#audit", BigTable).replace_rows([self._cells[i] for i in shown])
         self._status()
+        self._show_detail()
 
     def _status(self) -> None:
         label = COLUMNS[self.sort_column][0]

@@ -1,11 +1,16 @@
-"""The event log: who did what to which function and name, and when; each row hash-chained."""
+"""The event log: who did what to which function and name, and when; each row hash-chained.
+
+The table leaves the hash out so names fit at 80 columns; the pane under it shows the highlighted
+event's every field, labelled, with the full name and hash.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.core.records import EventInfo
@@ -14,19 +19,41 @@ from faas_tui.tui.messages import EventsLoaded, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen
 from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
 
-HASH_SHOWN = 12
+COLUMNS = ("Seq", "At", "Actor", "Action", "Function", "Name")
+# Short headers where the cells are short, so a name of 21 characters fits at 80 columns.
+HEADERS = {"Seq": "#", "At": "At (UTC)", "Actor": "By"}
 
 
 def event_cells(event: EventInfo) -> tuple[str, ...]:
+    """The table's cells: times without the " UTC" the header already says."""
     return (
         str(event.seq),
-        when(event.at),
+        when(event.at).removesuffix(" UTC"),
         event.actor,
         event.action,
         event.function or "—",
         event.name or "—",
-        event.hash[:HASH_SHOWN],
     )
+
+
+def event_detail(event: EventInfo) -> Text:
+    """Every field of one event, each labelled, the name and hash in full."""
+    text = Text()
+    fields = (
+        ("Seq", str(event.seq)),
+        ("At", when(event.at)),
+        ("Actor", event.actor),
+        ("Action", event.action),
+        ("Function", event.function or "—"),
+        ("Name", event.name or "—"),
+        ("Hash", event.hash),
+    )
+    for index, (label, value) in enumerate(fields):
+        if index:
+            text.append(" · ")
+        text.append(f"{label} ", style="dim")
+        text.append(value, style="bold" if label == "Name" else "")
+    return text
 
 
 class EventLogScreen(VaultScreen):
@@ -44,15 +71,21 @@ class EventLogScreen(VaultScreen):
         self.events: list[EventInfo] = []
         self._cells: list[tuple[str, ...]] = []
         self._haystacks: list[str] = []
+        self.shown: list[int] = []  # indexes into `events` of the rows listed
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Filter: actor, action, function or name  ( / )", id="log-filter")
+        yield Input(
+            placeholder="Filter: actor, action, function or name  ( / )",
+            id="log-filter",
+            compact=True,
+        )
         yield Static("Reading the event log…", id="log-status", markup=False)
         table = BigTable(id="log")
-        for label in ("Seq", "At", "Actor", "Action", "Function", "Name", "Hash"):
-            table.add_column(label, key=label.lower())
+        for label in COLUMNS:
+            table.add_column(HEADERS.get(label, label), key=label.lower())
         yield table
+        yield Static("", id="log-detail", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -82,12 +115,12 @@ class EventLogScreen(VaultScreen):
     @on(Input.Changed, "#log-filter")
     def _refill(self) -> None:
         words = self.query_one("#log-filter", Input).value.lower().split()
-        cells = [
-            self._cells[i]
-            for i, text in enumerate(self._haystacks)
-            if all(word in text for word in words)
+        self.shown = [
+            i for i, text in enumerate(self._haystacks) if all(word in text for word in words)
         ]
+        cells = [self._cells[i] for i in self.shown]
         self.query_one("#log", BigTable).replace_rows(cells[:DISPLAY_LIMIT])
+        self._show_detail()
         shown = f"{len(cells):,} of " if len(cells) != len(self.events) else ""
         hidden = (
             f" (the newest {DISPLAY_LIMIT:,} listed: filter to narrow)"
@@ -98,6 +131,17 @@ class EventLogScreen(VaultScreen):
             f"{shown}{plural(len(self.events), 'event')}, newest first{hidden} · "
             "press v to verify the hash chain"
         )
+
+    @on(DataTable.RowHighlighted, "#log")
+    def _show_detail(self) -> None:
+        """Show every field of the highlighted event under the table."""
+        table = self.query_one("#log", BigTable)
+        row = table.cursor_row
+        detail = self.query_one("#log-detail", Static)
+        if table.row_count and 0 <= row < min(len(self.shown), DISPLAY_LIMIT):
+            detail.update(event_detail(self.events[self.shown[row]]))
+        else:
+            detail.update("No event to show: clear the filter (escape in the filter field).")
 
     def action_filter(self) -> None:
         self.query_one("#log-filter", Input).focus()
