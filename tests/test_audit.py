@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 from conftest import PASSPHRASE, Cli, fast_kdf
 from sqlalchemy import text
+from store_support import data_key, raw_engine
 
 from faas_tui.core.records import AuditRow
+from faas_tui.core.system_secrets import SYSTEM_SECRETS
 from faas_tui.core.values import SecretFormat
 from faas_tui.store import crypto
-from faas_tui.store.vault import SYSTEM_SECRETS, Vault
+from faas_tui.store.vault import Vault
 
 PLAIN = SecretFormat.PLAINTEXT
 JSON = SecretFormat.JSON
@@ -69,7 +71,7 @@ def flags_of(vault: Vault, function: str, **kwargs: Any) -> dict[str, tuple[str,
 
 
 def fingerprints(vault: Vault) -> dict[tuple[str, str], bytes]:
-    with vault._engine.connect() as conn:
+    with raw_engine(vault).connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT f.name, s.name, s.fingerprint FROM secret s "
@@ -240,8 +242,9 @@ def test_fingerprints_are_keyed_by_the_data_key(vault: Vault, tmp_path: Path) ->
     assert fingerprint != hashlib.sha256(value).digest()
     assert fingerprint != hmac.new(b"", value, hashlib.sha256).digest()
     assert fingerprint != hmac.new(b"\0" * 32, value, hashlib.sha256).digest()
-    assert fingerprint != hmac.new(vault._data_key.raw, value, hashlib.sha256).digest()  # a subkey
-    assert fingerprint == crypto.mac(vault._data_key.subkey("faas-tui value fingerprint"), value)
+    key = data_key(vault)
+    assert fingerprint != hmac.new(key.raw, value, hashlib.sha256).digest()  # a subkey
+    assert fingerprint == crypto.mac(key.subkey("faas-tui value fingerprint"), value)
     with Vault.create(str(tmp_path / "other.db"), PASSPHRASE, kdf=fast_kdf()) as other:
         other.add_function("billing")
         other.add_secret("billing", "API_KEY", "the same value")

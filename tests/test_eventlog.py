@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import PASSPHRASE, Cli, fast_kdf
 from sqlalchemy import text
+from store_support import is_sqlite, raw_engine
 
 from faas_tui.core.errors import FaasError, IntegrityError
 from faas_tui.core.values import SecretFormat
@@ -32,7 +33,7 @@ T0 = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 def sql(vault: Vault, statement: str, **params: Any) -> list[tuple[Any, ...]]:
     """Raw SQL behind the tool's back."""
-    with vault._engine.begin() as conn:
+    with raw_engine(vault).begin() as conn:
         result = conn.execute(text(statement), params)
         return [tuple(row) for row in result] if result.returns_rows else []
 
@@ -235,7 +236,7 @@ def test_an_edited_field_names_its_row(logged: Vault, field: str) -> None:
 
 
 def test_an_unreadable_time_is_an_edit(logged: Vault) -> None:
-    if not logged._sqlite:
+    if not is_sqlite(logged):
         pytest.skip("PostgreSQL's timestamp column refuses text that is not a time")
     sql(logged, "UPDATE event SET at = 'yesterday' WHERE seq = 5")
     assert "row 5 was edited" in broken(logged)

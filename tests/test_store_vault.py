@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import SQLModel
+from store_support import count_scrubs, raw_engine
 
 from faas_tui.core.errors import (
     BindingBrokenError,
@@ -26,8 +27,9 @@ from faas_tui.core.errors import (
     ValidationError,
     WrongKeyError,
 )
+from faas_tui.core.system_secrets import SYSTEM_SECRETS
 from faas_tui.core.values import SecretFormat
-from faas_tui.store.vault import SYSTEM_SECRETS, Vault
+from faas_tui.store.vault import Vault
 
 PLAIN = SecretFormat.PLAINTEXT
 JSON = SecretFormat.JSON
@@ -47,7 +49,7 @@ _counter = itertools.count()
 def dump(vault: Vault) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in primary-key order: the whole store, to compare before/after."""
     tables: dict[str, list[tuple[Any, ...]]] = {}
-    with vault._engine.connect() as conn:
+    with raw_engine(vault).connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
             order = ", ".join(c.name for c in table.primary_key.columns)
             rows = conn.execute(text(f'SELECT * FROM "{table.name}" ORDER BY {order}')).all()
@@ -57,7 +59,7 @@ def dump(vault: Vault) -> dict[str, list[tuple[Any, ...]]]:
 
 def sql(vault: Vault, statement: str, **params: Any) -> list[tuple[Any, ...]]:
     """Raw SQL behind the tool's back (what an attacker with write access to the database does)."""
-    with vault._engine.begin() as conn:
+    with raw_engine(vault).begin() as conn:
         result = conn.execute(text(statement), params)
         return [tuple(row) for row in result] if result.returns_rows else []
 
@@ -554,9 +556,7 @@ def test_a_change_scrubs_the_files_only_when_it_removed_a_ciphertext(
 ) -> None:
     """Scrubbing (WAL truncate on SQLite, a table rewrite on PostgreSQL, which makes readers
     wait) follows every removed version, and only then."""
-    scrubs: list[str] = []
-    for method in ("_checkpoint", "_vacuum"):
-        monkeypatch.setattr(billing, method, lambda m=method: scrubs.append(m))
+    scrubs = count_scrubs(monkeypatch)
     billing.add_secret(FN, "API_KEY", "v1")
     billing.deploy(FN)
     billing.update_secret(FN, "API_KEY", "v2")  # v1 is bound: nothing removed

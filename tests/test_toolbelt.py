@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from conftest import PASSPHRASE
 from sqlalchemy import text
+from store_support import raw_engine
 
+from faas_tui.core.constants import SCHEMA_VERSION
 from faas_tui.core.errors import (
     BindingBrokenError,
     ConflictError,
@@ -28,7 +30,6 @@ from faas_tui.core.errors import (
 from faas_tui.core.records import DEFAULT_CACHE_TTL
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import sqlite_path
-from faas_tui.store.models import SCHEMA_VERSION
 from faas_tui.store.vault import Vault
 from faas_tui.toolbelt import (
     BoundEnv,
@@ -94,7 +95,7 @@ def behind_the_back(vault: Vault, statement: str, **params: Any) -> list[tuple[A
         finally:
             con.close()
         return [tuple(row) for row in rows]
-    with vault._engine.begin() as conn:
+    with raw_engine(vault).begin() as conn:
         result = conn.execute(text(statement), params)
         return [tuple(row) for row in result] if result.returns_rows else []
 

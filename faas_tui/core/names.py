@@ -12,6 +12,7 @@ MAX_SECRET_NAME = 128
 _SEPARATORS = re.compile(r"[\s.\-]+")
 _SECRET_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _FUNCTION_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_SPACES_AND_UNDERSCORES = re.compile(r"[\s_]+")
 
 
 def normalise_secret_name(typed: str) -> str:
@@ -50,11 +51,38 @@ def function_name_problem(name: str) -> str | None:
         return "a function name cannot be empty"
     if len(name) > 63:
         return "a function name has at most 63 characters"
-    if not name[0].isascii() or not name[0].isalpha() or not name[0].islower():
-        return "a function name starts with a lowercase letter"
     if not _FUNCTION_NAME.fullmatch(name):
-        return "a function name may use only a-z, 0-9 and -"
+        bad = _function_name_faults(name)
+        if bad:
+            hint = f"it has {bad}"
+            suggestion = _SPACES_AND_UNDERSCORES.sub("-", name.strip()).lower()
+            if _FUNCTION_NAME.fullmatch(suggestion):
+                hint += f"; try {suggestion!r}"
+            return f"a function name may use only a-z, 0-9 and - ({hint})"
+        return f"a function name starts with a lowercase letter a-z, not {name[0]!r}"
     return None
+
+
+def _function_name_faults(name: str) -> str:
+    """What in a function name is outside a-z, 0-9 and -, in words: `uppercase letters and a
+    space`, `'_'`; empty when every character is allowed."""
+    counts: dict[str, int] = {}
+    for char in name:
+        if not ("a" <= char <= "z" or "0" <= char <= "9" or char == "-"):
+            kind = "uppercase" if "A" <= char <= "Z" else "space" if char == " " else repr(char)
+            counts[kind] = counts.get(kind, 0) + 1
+    words = [_FAULT_WORDS.get(kind, (kind, kind))[n > 1] for kind, n in counts.items()]
+    if len(words) > 4:
+        words = [*words[:3], "other characters"]
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_FAULT_WORDS = {
+    "uppercase": ("an uppercase letter", "uppercase letters"),
+    "space": ("a space", "spaces"),
+}
 
 
 def function_name(name: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from faas_tui.core import constants
 from faas_tui.core.errors import StoreError
 from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
     display_store,
@@ -22,7 +23,6 @@ from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
     to_url,
 )
 
-BUSY_TIMEOUT_S = 10.0
 WRITE_OPTION = "faas_tui_write"
 
 
@@ -69,7 +69,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             hide_parameters=True,
-            connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": constants.BUSY_TIMEOUT_S, "check_same_thread": False},
         )
         _configure_sqlite(engine, path)
         return engine
@@ -86,7 +86,7 @@ def _configure_sqlite(engine: Engine, path: Path) -> None:
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(constants.BUSY_TIMEOUT_S * 1000)}")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")

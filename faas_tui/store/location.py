@@ -89,10 +89,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def display_store(url: str) -> str:
-    """The store for messages: the path of a SQLite file, a server URL without its password."""
+    """The store for messages: the path of a SQLite file (given as a URL or as a plain path), a
+    server URL without its password."""
     path = sqlite_path(url)
     if path is not None:
         return str(path)
+    if "://" not in url:  # a plain path, not yet made a URL: nothing in it to hide
+        return url
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

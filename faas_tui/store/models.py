@@ -7,8 +7,6 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
-
 
 def _blob(nullable: bool = False) -> Column:
     return Column(LargeBinary, nullable=nullable)

@@ -19,9 +19,9 @@ import pytest
 from conftest import PASSPHRASE, fast_kdf
 from sqlalchemy import create_engine, text
 
+from faas_tui.core import constants
 from faas_tui.core.errors import ConflictError
 from faas_tui.core.values import SecretFormat
-from faas_tui.store import database
 from faas_tui.store.location import sqlite_path, to_url
 from faas_tui.store.vault import Vault
 from reliability import _load
@@ -181,7 +181,7 @@ class _HeldLock:
 def test_a_writer_waits_for_the_lock_then_fails_with_one_clear_line(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(constants, "BUSY_TIMEOUT_S", 1.0)
     before = dump_store(store)
     with Vault.open(store, passphrase=PASSPHRASE) as vault, _HeldLock(store):
         started = time.monotonic()
@@ -226,5 +226,5 @@ def test_the_cli_reports_a_busy_store_in_one_line_after_its_bound(
         result = run_cli("secrets", "add", "billing", "API_KEY", env=env, input=b"value")
     assert_one_error_line(result, codes=(1,))
     assert "busy" in result.err and "database is locked" not in result.err
-    assert database.BUSY_TIMEOUT_S - 1 <= result.seconds < database.BUSY_TIMEOUT_S + 30
+    assert constants.BUSY_TIMEOUT_S - 1 <= result.seconds < constants.BUSY_TIMEOUT_S + 30
     assert dump_store(store) == before
