@@ -25,6 +25,7 @@ from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
     from faas_tui.core.records import AuditRow
 
@@ -269,25 +270,23 @@ class AuditScreen(VaultScreen):
         if not self.rows:
             self.notify("Nothing to export yet.")
             return
-        self.app.push_screen(ExportModal(len(self.shown)), self._export_chosen)
+        rows = [self.rows[i] for i in self.shown]
+        self.app.push_screen(
+            ExportModal(len(rows), lambda path, fmt: self._write(path, fmt, rows)), self._exported
+        )
 
-    def _export_chosen(self, choice: tuple[str, str] | None) -> None:
-        if choice is None:
-            return
-        path, fmt = choice
-        self._export(path, fmt, [self.rows[i] for i in self.shown])
-
-    @work(thread=True, exclusive=True, group="audit-export", exit_on_error=False)
-    def _export(self, path: str, fmt: str, rows: list[AuditRow]) -> None:
+    @staticmethod
+    def _write(path: str, fmt: str, rows: list[AuditRow]) -> Path:
+        """Runs in the export modal's worker thread; raises FaasError with a one-line reason."""
         from faas_tui.tui.export import write_audit
 
-        try:
-            target = write_audit(path, rows, fmt)
-        except FaasError as error:
-            self.app.call_from_thread(self.faas.report, error, title="Export failed")
+        return write_audit(path, rows, fmt)
+
+    def _exported(self, written: tuple[Path, str] | None) -> None:
+        if written is None:
             return
-        self.app.call_from_thread(
-            self.notify,
-            f"Exported {plural(len(rows), 'row')} to {target} ({fmt.upper()}, no values).",
+        target, fmt = written
+        self.notify(
+            f"Exported {plural(len(self.shown), 'row')} to {target} ({fmt.upper()}, no values).",
             title="Exported",
         )
