@@ -412,7 +412,6 @@ def test_rotate_key_makes_a_running_key_file_client_refuse_without_crying_tamper
             running.read_secret("STRIPE_API_KEY", use_cache=False)
 
 
-@SQLITE_ONLY  # the lean reader sees the re-wrapped slot; a long-lived Vault does not (README)
 def test_rotate_key_makes_a_running_passphrase_client_ask_for_a_new_client(
     billing: Vault, make_client: Callable[..., SecretClient]
 ) -> None:

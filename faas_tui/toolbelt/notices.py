@@ -20,10 +20,3 @@ def system_secret_message(function: str, name: str) -> str:
         f"{function}/{name} is a system secret: using it in function code is discouraged, "
         "because its permissions and scopes may change without notice"
     )
-
-
-def manifest_warning(function: str) -> str:
-    return (
-        f"integrity warning: {function}'s secrets do not match their manifest: rows were "
-        "deleted or rolled back behind faas-tui's back"
-    )

@@ -82,13 +82,8 @@ def open_reader(
 
 
 def sqlite_file(given: str | None) -> str | None:
-    """The file of a SQLite store, or None for a server URL. Resolves like `--store` does."""
-    if given is not None and "\x00" in given:
-        raise ValidationError("invalid store: it contains a NUL character")
-    if given is not None and "://" not in given:
-        # The common runtime case (FAAS_TUI_STORE=/path/store.db): os.path only, no pathlib.
-        expanded = os.path.expanduser(given)
-        return expanded if os.path.isabs(expanded) else os.path.join(os.getcwd(), expanded)
+    """The file of a SQLite store, or None for a server URL. Resolves and validates exactly like
+    `--store` and the Vault do (both runtime readers see the same refusals)."""
     from faas_tui.store import location
 
     url = location.resolve_store(given)

@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import sqlite3
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from typing import Any
+from typing import Any, NamedTuple
 
+from faas_tui.core import constants
+from faas_tui.core.constants import SCHEMA_VERSION
 from faas_tui.core.errors import (
     BindingBrokenError,
     ConflictError,
@@ -27,23 +29,35 @@ from faas_tui.core.errors import (
     NotFoundError,
     SecretNotFoundError,
     StoreError,
-    ValidationError,
     WrongKeyError,
     damaged_store,
 )
-from faas_tui.store import crypto
-from faas_tui.store.crypto import KdfParams, SecretKey
-from faas_tui.toolbelt.notices import manifest_warning
+from faas_tui.core.kinds import SecretKind, SlotKind
+from faas_tui.core.messages import (
+    REKEYED,
+    REVOKED_KEY_FILE,
+    binding_broken,
+    manifest_mismatch,
+    never_deployed,
+    no_function,
+    no_secret,
+    no_store,
+    schema_mismatch,
+    store_busy,
+    version_missing,
+)
+from faas_tui.store import crypto, keyring
+from faas_tui.store.crypto import SecretKey
 from faas_tui.toolbelt.source import Deployed, StoredValue
 
-SCHEMA_VERSION = 1  # must equal faas_tui.store.models.SCHEMA_VERSION (checked by a test)
-BUSY_TIMEOUT_S = 10.0
-
 _META_SQL = "SELECT store_id, schema_version FROM store_meta WHERE id = 1"
-_SLOT_SQL = "SELECT id, kind, nonce, wrapped FROM key_slot WHERE id = ?"
+_SLOT_SQL = (
+    "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes "
+    "FROM key_slot WHERE id = ?"
+)
 _KDF_SLOT_SQL = (
     "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes "
-    "FROM key_slot WHERE kind = 'passphrase'"
+    "FROM key_slot WHERE kind = ?"
 )
 # One statement, so one consistent snapshot, and always exactly one row: the key slot this reader
 # unlocked with (NULL once revoked), the function's manifest MAC (NULL: no such function), the
@@ -112,12 +126,12 @@ class SqliteReader:
         except OSError as exc:
             raise StoreError(f"cannot open the store {self.location}: {exc.strerror}") from None
         if empty:
-            raise NotFoundError(f"no store at {self.location}: create one with `faas-tui init`")
+            raise NotFoundError(no_store(self.location))
         try:
             return sqlite3.connect(
                 "file:" + _uri_path(self.location) + "?mode=ro",
                 uri=True,
-                timeout=BUSY_TIMEOUT_S,
+                timeout=constants.BUSY_TIMEOUT_S,
                 isolation_level=None,  # autocommit; snapshots use an explicit BEGIN
                 check_same_thread=False,  # guarded by self._lock
             )
@@ -127,36 +141,26 @@ class SqliteReader:
     def _unlock(self, key_file: str | os.PathLike[str] | None, passphrase: str | None) -> None:
         meta = self._query_one(_META_SQL, ())
         if meta is None:
-            raise NotFoundError(f"no store at {self.location}: create one with `faas-tui init`")
+            raise NotFoundError(no_store(self.location))
         self.store_id, schema = meta
         if schema != SCHEMA_VERSION:
-            raise StoreError(
-                f"this store has schema {schema}; this faas-tui reads {SCHEMA_VERSION}"
-            )
-        if key_file is not None:
-            file_store, slot_id, kek = crypto.read_key_file(key_file)
-            if file_store != self.store_id:
-                raise WrongKeyError("wrong key file: it belongs to another store; nothing changed")
-            slot = self._query_one(_SLOT_SQL, (slot_id,))
-            if slot is None or slot[1] != "key-file":
-                raise WrongKeyError(_REVOKED)
-            what = "key file"
-        elif passphrase is not None:
-            slot = self._query_one(_KDF_SLOT_SQL, ())
-            if slot is None or slot[4] is None:
-                raise IntegrityError("the store has no passphrase slot: it is damaged")
-            params = KdfParams(slot[4], slot[5] or 0, slot[6] or 0, slot[7] or 0)
-            kek = crypto.derive_passphrase_key(passphrase, params)  # Argon2id, as the Vault does
-            what = "passphrase"
-        else:
-            raise ValidationError("a passphrase or a key file is needed to unlock the store")
-        slot_id, kind, nonce, wrapped = slot[:4]
-        aad = crypto.slot_aad(self.store_id, slot_id, kind)
-        self._key: SecretKey = crypto.unwrap_key(kek, nonce, wrapped, aad, what=what)
+            raise StoreError(schema_mismatch(schema, SCHEMA_VERSION))
+        unlocked = keyring.unlock(  # the Vault's own unlocking, on rows read with sqlite3
+            self.store_id,
+            passphrase=passphrase,
+            key_file=key_file,
+            passphrase_slot=lambda: self._slot_row(_KDF_SLOT_SQL, (SlotKind.PASSPHRASE.value,)),
+            slot_by_id=lambda slot_id: self._slot_row(_SLOT_SQL, (slot_id,)),
+        )
+        self._key: SecretKey = unlocked.data_key
         self._mac_key = self._key.subkey(crypto.MANIFEST_MAC_PURPOSE)
-        self._slot_id: str = slot_id
-        self._slot_wrapped: bytes = wrapped
+        self._slot_id: str = unlocked.slot_id
+        self._slot_wrapped: bytes = unlocked.wrapped
         self._key_file = key_file is not None
+
+    def _slot_row(self, sql: str, params: tuple[Any, ...]) -> keyring.SlotRow | None:
+        row = self._query_one(sql, params)
+        return None if row is None else _Slot(*row)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -180,11 +184,9 @@ class SqliteReader:
                         self._function_row(con, function, slot=row[0])
         slot, function_mac, kind, _, _, version, fmt, nonce, ciphertext = row
         if function_mac is None:
-            raise NotFoundError(_no_function(function))
+            raise NotFoundError(no_function(function))
         if kind is None:
-            raise SecretNotFoundError(
-                f"{function} has no secret named {name}: see `faas-tui secrets list {function}`"
-            )
+            raise SecretNotFoundError(no_secret(function, name))
         if nonce is None:
             raise IntegrityError(f"{function}/{name}'s current value is missing from the store")
         text = self._decrypt(function, name, version, fmt, nonce, ciphertext, slot)
@@ -200,25 +202,18 @@ class SqliteReader:
                 function_id = self._function_row(con, function, slot=slot)
                 active = _fetch_one(con, _DEPLOYMENT_SQL, (function_id,), self.location)
                 if active is None:
-                    raise ConflictError(
-                        f"{function} has never been deployed: run `faas-tui deploy {function}` first"
-                    )
+                    raise ConflictError(never_deployed(function))
                 deployment_id, number = active
                 rows = _fetch_all(con, _BINDINGS_SQL, (deployment_id,), self.location)
         broken = [name for name, secret_id, *_ in rows if secret_id is None]
         if broken:
-            raise BindingBrokenError(
-                f"{function} deployment #{number} binds {', '.join(broken)}, which was deleted: "
-                f"update the code and redeploy (`faas-tui deploy {function}`)"
-            )
+            raise BindingBrokenError(binding_broken(function, number, broken))
         values: dict[str, StoredValue] = {}
         for name, _, version, kind, fmt, nonce, ciphertext in rows:
             if nonce is None:
-                raise IntegrityError(
-                    f"{function}/{name} version {version} is missing from the store"
-                )
+                raise IntegrityError(version_missing(function, name, version))
             text = self._decrypt(function, name, version, fmt, nonce, ciphertext, slot)
-            values[name] = StoredValue(name, kind or "user", text, fmt)
+            values[name] = StoredValue(name, kind or SecretKind.USER, text, fmt)
         return Deployed(number, values)
 
     def take_warnings(self) -> list[str]:
@@ -264,14 +259,14 @@ class SqliteReader:
             )
         except IntegrityError:
             if slot != self._slot_wrapped:  # passphrase mode: the store was re-keyed meanwhile
-                raise WrongKeyError(_REKEYED) from None
+                raise WrongKeyError(REKEYED) from None
             raise
         return plain.decode("utf-8")
 
     def _check_slot(self, wrapped: bytes | None) -> None:
         """A key file whose slot is gone (revoked, or rotate-key) stops working at once."""
         if self._key_file and wrapped != self._slot_wrapped:
-            raise WrongKeyError(_REVOKED)
+            raise WrongKeyError(REVOKED_KEY_FILE)
 
     def _consistent(self, function: str, name: str, row: tuple[Any, ...]) -> bool:
         """Whether the row agrees with the manifest this reader last verified for the function."""
@@ -284,14 +279,14 @@ class SqliteReader:
         """The function's id, after verifying its manifest MAC against its secret rows."""
         found = _fetch_one(con, _FUNCTION_SQL, (function,), self.location)
         if found is None:
-            raise NotFoundError(_no_function(function))
+            raise NotFoundError(no_function(function))
         function_id, stored_mac = found
         rows = _fetch_all(con, _MANIFEST_ROWS_SQL, (function_id,), self.location)
         computed = crypto.function_manifest(self._mac_key, self.store_id, function, rows)
         if crypto.same(stored_mac, computed):
             self._verified[function] = (stored_mac, {n: (v, f, k) for n, v, f, k in rows})
         elif slot != self._slot_wrapped:  # passphrase mode: re-keyed since we unlocked
-            raise WrongKeyError(_REKEYED)
+            raise WrongKeyError(REKEYED)
         else:
             self._verified.pop(function, None)
             self._warn_manifest(function, stored_mac)
@@ -301,7 +296,7 @@ class SqliteReader:
         """Queue the warning once per function and manifest; the client emits it."""
         if (function, stored_mac) not in self._warned:
             self._warned.add((function, stored_mac))
-            self.pending_warnings.append(manifest_warning(function))
+            self.pending_warnings.append(manifest_mismatch(function))
 
 
 class _snapshot:  # noqa: N801 - used like a function: `with _snapshot(con, where):`
@@ -322,11 +317,17 @@ class _snapshot:  # noqa: N801 - used like a function: `with _snapshot(con, wher
             self._con.execute("COMMIT")  # read-only: nothing to roll back
 
 
-_REVOKED = "this key file was revoked: ask for a new one (`faas-tui key-file add`)"
-_REKEYED = (
-    "the store's key changed since this client unlocked it (`faas-tui rotate-key` or "
-    "`faas-tui passwd`): create a new client"
-)
+class _Slot(NamedTuple):
+    """A key_slot row as the keyring reads it."""
+
+    id: str
+    kind: str
+    nonce: bytes
+    wrapped: bytes
+    salt: bytes | None
+    kdf_memory_kib: int | None
+    kdf_iterations: int | None
+    kdf_lanes: int | None
 
 
 def _fetch_one(
@@ -360,17 +361,13 @@ def _store_error(exc: sqlite3.Error, location: str) -> Exception:
     """sqlite3's one-line reason as the tool's error; never the statement or its parameters."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "no such table" in reason:
-        return NotFoundError(f"no store at {location}: create one with `faas-tui init`")
+        return NotFoundError(no_store(location))
     damaged = damaged_store(location, reason)
     if damaged is not None:
         return damaged
     if "locked" in reason or "busy" in reason:
-        return ConflictError("the store is busy: another writer held it for more than 10 s")
+        return ConflictError(store_busy(constants.BUSY_TIMEOUT_S))
     return StoreError(f"the store failed: {reason}")
-
-
-def _no_function(name: str) -> str:
-    return f"no function named {name!r}: see `faas-tui functions list`"
 
 
 def _uri_path(path: str) -> str:
