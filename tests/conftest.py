@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on every backend this machine runs, an unlocked Vault, the CLI.
+"""Shared fixtures: a store on every backend this machine runs, an unlocked Vault, the CLI (in
+this process, or as the installed console script).
 
 PostgreSQL tests run when FAAS_TUI_TEST_PG_URL names a server database that we may create
 databases on (`.ci/run` starts one); each test gets a fresh database, dropped afterwards.
@@ -6,12 +7,14 @@ databases on (`.ci/run` starts one); each test gets a fresh database, dropped af
 
 from __future__ import annotations
 
+import gc
+import io
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +31,8 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 def fast_kdf() -> KdfParams:
     """Weak Argon2id parameters so unit tests do not spend 0.2 s per unlock.
 
-    Only tests use this; the CLI and the app always create stores with the defaults (64 MiB, t=3).
+    Only tests use this (the in-process CLI passes it as `main(kdf=…)`); the console script and
+    the app always create stores with the defaults (64 MiB, t=3).
     """
     return KdfParams(salt=os.urandom(16), memory_kib=8 * 1024, iterations=1, lanes=1)
 
@@ -82,9 +86,58 @@ class CliResult:
     err: str
 
 
+class ExecAttempted(BaseException):  # noqa: N818 - not an error of the tool: a misused fixture
+    """`faas-tui run` reached its exec inside the test process: use the `cli_process` fixture."""
+
+
+def _refuse_exec(*args: object) -> None:
+    raise ExecAttempted("`run` execs its command: call it through cli_process, not in-process")
+
+
 @dataclass
 class Cli:
-    """Runs the installed `faas-tui` console script in a subprocess against one store."""
+    """`faas_tui.cli.main` in this process against one store: the environment patched (and
+    restored), stdin the given bytes (not a terminal, and no terminal to prompt on), stdout and
+    stderr captured, and weak Argon2id parameters for new passphrases (`main(kdf=…)`)."""
+
+    store: str
+    env: dict[str, str]
+    kdf: Callable[[], KdfParams] = fast_kdf
+
+    def __call__(
+        self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> CliResult:
+        from faas_tui.cli import main, prompts
+
+        full_env = {**self.env, **(env or {})}
+        data = input.encode() if isinstance(input, str) else input or b""
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            for name in list(os.environ):
+                if name not in full_env:
+                    patch.delenv(name)
+            for name, value in full_env.items():
+                patch.setenv(name, value)
+            patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+            patch.setattr(sys, "stdout", out)
+            patch.setattr(sys, "stderr", err)
+            patch.setattr(prompts, "has_terminal", lambda: False)
+            patch.setattr(os, "execvpe", _refuse_exec)
+            try:
+                code = main(list(args), kdf=self.kdf)
+            except SystemExit as exc:  # argparse: a usage error (2), --help or --version (0)
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        if code != 0:
+            # What the process's exit would do: close the connections of an engine left behind
+            # by a store that refused to unlock, so SQLite removes the empty -wal it opened.
+            gc.collect()
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@dataclass
+class CliProcess:
+    """The installed `faas-tui` console script in a subprocess against one store: for `run`
+    (it execs), real terminals and exit statuses. Same call signature as Cli."""
 
     store: str
     env: dict[str, str]
@@ -110,18 +163,34 @@ def faas_tui_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "faas_tui"]
 
 
-def cli_on(store: str, tmp_path: Path) -> Cli:
-    """The CLI on one store (any backend), with the passphrase set and a private home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAAS_TUI_")} | {
+def cli_env(store: str, tmp_path: Path) -> dict[str, str]:
+    """The CLI's environment on one store: the passphrase set, a private home, no other
+    FAAS_TUI_ variable of the machine running the tests."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FAAS_TUI_")} | {
         "FAAS_TUI_STORE": store,
         "FAAS_TUI_PASSPHRASE": PASSPHRASE,
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "xdg"),
     }
-    return Cli(store, env)
+
+
+def cli_on(store: str, tmp_path: Path) -> Cli:
+    """The in-process CLI on one store (any backend)."""
+    return Cli(store, cli_env(store, tmp_path))
+
+
+def cli_process_on(store: str, tmp_path: Path) -> CliProcess:
+    """The console script on one store (any backend)."""
+    return CliProcess(store, cli_env(store, tmp_path))
 
 
 @pytest.fixture
 def cli(sqlite_store: str, tmp_path: Path) -> Cli:
-    """The CLI on a fresh SQLite store path (not created yet: call `cli("init")`)."""
+    """The in-process CLI on a fresh SQLite store path (not created yet: call `cli("init")`)."""
     return cli_on(sqlite_store, tmp_path)
+
+
+@pytest.fixture
+def cli_process(sqlite_store: str, tmp_path: Path) -> CliProcess:
+    """The console script on the same store path as `cli`, for what needs a real process."""
+    return cli_process_on(sqlite_store, tmp_path)

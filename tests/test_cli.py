@@ -1,7 +1,8 @@
-"""The `faas-tui` command line, run as a real subprocess on a SQLite store (SPEC §2).
+"""The `faas-tui` command line on a SQLite store: its commands, exit codes and messages.
 
-Each call costs about half a second (start-up and one Argon2id derivation), so each test walks
-through a whole story and checks several things on the way.
+Calls run `main()` in this process with weak Argon2id parameters (the `cli` fixture), except
+`run`, which execs its command and so runs the installed console script (`cli_process`), as do a
+few smoke tests of the real script.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, Cli, CliResult, faas_tui_command
+from conftest import PASSPHRASE, Cli, CliProcess, CliResult, faas_tui_command
+
+from faas_tui import demo
+from faas_tui.core.kinds import SlotKind
 
 CANARY = "canary-6f1d0c9e-plaintext"
 JSON_CANARY = "canary-json-2b7e41"
@@ -31,10 +36,14 @@ PROMPT_LINES = ("This permanently deletes", "Type ")
 
 
 class Run:
-    """The `cli` fixture plus the checks every call must pass: no traceback, one-line errors."""
+    """The `cli` fixture plus the checks every call must pass: no traceback, one-line errors.
+
+    `run` goes to the console script on the same store and environment: it execs its command.
+    """
 
     def __init__(self, cli: Cli) -> None:
         self.cli = cli
+        self.process = CliProcess(cli.store, cli.env)
         self.db = Path(cli.store)
         self.outputs: list[str] = []  # of every command but `run`, to search for leaked values
 
@@ -48,7 +57,7 @@ class Run:
     ) -> CliResult:
         """Run and check the exit code; a failure must print one `error:` line (unless
         `error_line=False`: `verify`'s "no match", or `run` passing on its command's status)."""
-        result = self.cli(*args, input=input, env=env)
+        result = (self.process if args[0] == "run" else self.cli)(*args, input=input, env=env)
         if args[0] != "run":  # `run` prints what its command prints: values, on purpose
             self.outputs.append(result.out + result.err)
         assert "Traceback" not in result.out + result.err, result.err
@@ -377,6 +386,9 @@ def test_system_secrets_are_listed_and_read_only(run: Run) -> None:
         "read-only"
         in run("secrets", "update", "billing", "SYSTEM_API_TOKEN", input="mine", code=1).err
     )
+    # the Vault's rule and its words: the command line does not repeat it
+    refused = run("secrets", "update", "billing", "SYSTEM_API_TOKEN", input="mine", code=1)
+    assert refused.err == "error: SYSTEM_API_TOKEN is a system secret: it is read-only here\n"
     assert (
         "read-only" in run("secrets", "delete", "billing", "system api token", "--yes", code=1).err
     )
@@ -815,10 +827,13 @@ def test_commands_that_do_not_open_the_app_do_not_import_textual(run: Run, tmp_p
         ["demo", "--no-tui", "--store", str(tmp_path / "demo.db")],
     ]
     script = (
-        "import json, sys\n"
+        "import json, os, sys\n"
         "from faas_tui import cli\n"
+        "from faas_tui.store.crypto import KdfParams\n"
+        "def kdf():\n"
+        "    return KdfParams(salt=os.urandom(16), memory_kib=8192, iterations=1, lanes=1)\n"
         "for argv in json.loads(sys.argv[1]):\n"
-        "    assert cli.main(argv) == 0, argv\n"
+        "    assert cli.main(argv, kdf=kdf) == 0, argv\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
     )
     env = run.cli.env | {"FAAS_TUI_NEW_PASSPHRASE": PASSPHRASE}
@@ -830,3 +845,128 @@ def test_commands_that_do_not_open_the_app_do_not_import_textual(run: Run, tmp_p
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().splitlines()[-1] == "[]"
+
+
+# --- the demo, and messages that say what was typed and what to do ------------------------------
+
+
+def test_demo_no_tui_on_a_throw_away_store_prints_its_path_and_passphrase(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where mkdtemp makes the folder
+    no_store = {"FAAS_TUI_STORE": ""}
+    result = cli("demo", "--no-tui", env=no_store)
+    assert result.code == 0, result.err
+    (folder,) = scratch.iterdir()
+    store = folder / "store.db"
+    assert result.out.splitlines() == [
+        f"filled {store}: 5 functions, 9 secrets",
+        f"passphrase: {demo.DEMO_PASSPHRASE}",
+    ]
+    assert str(folder) in result.err  # how to remove it when done
+    opened = {"FAAS_TUI_STORE": str(store), "FAAS_TUI_PASSPHRASE": demo.DEMO_PASSPHRASE}
+    listed = json.loads(cli("functions", "list", "--format", "json", env=opened).out)
+    assert [f["name"] for f in listed][:2] == ["billing", "hubspot-sync"]
+
+    # a fill that fails (here interrupted) takes its throw-away folder with it
+    def interrupted(*args: object) -> tuple[int, int]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "fill_demo", interrupted)
+    result = cli("demo", "--no-tui", env=no_store)
+    assert result.code == 130 and result.err.startswith("error: interrupted")
+    assert list(scratch.iterdir()) == [folder]
+
+
+def test_passwd_without_a_new_passphrase_names_the_variable_it_needs(run: Run) -> None:
+    result = run("passwd", code=2)
+    assert result.err == (
+        "error: a new passphrase is needed: set FAAS_TUI_NEW_PASSPHRASE (no terminal to ask on)\n"
+    )
+    run("functions", "list")  # the old passphrase still opens the store
+
+
+def test_set_source_names_the_folder_as_typed(run: Run, tmp_path: Path) -> None:
+    run("functions", "add", "billing")
+    err = run("functions", "set-source", "billing", "/nonexistent", code=1).err
+    assert err == (
+        "error: '/nonexistent' is not a folder: give the function's code folder, "
+        "or no DIR to clear it\n"
+    )
+    assert (
+        "--source '/nonexistent'"
+        in run("functions", "add", "mailer", "--source", "/nonexistent", code=1).err
+    )  # there it is an option
+    assert run("functions", "set-source", "billing", str(tmp_path)).out == (
+        f"source of billing: {tmp_path}\n"
+    )
+    assert run("functions", "set-source", "billing").out == "source of billing: none\n"
+
+
+def test_a_function_name_is_refused_for_what_is_wrong_with_it(run: Run) -> None:
+    err = run("functions", "add", "My Func", code=1).err
+    assert err == (
+        "error: invalid function name 'My Func': a function name may use only a-z, 0-9 and - "
+        "(it has uppercase letters and a space; try 'my-func')\n"
+    )
+
+
+def test_import_counts_one_secret_in_the_singular(run: Run, tmp_path: Path) -> None:
+    run("functions", "add", "billing")
+    env_file = tmp_path / "one.env"
+    env_file.write_text("ONLY_KEY=v\n")
+    dry = run("secrets", "import", "billing", str(env_file), "--dry-run").out.splitlines()
+    assert dry[-1] == "1 secret would be written to billing (dry run: nothing changed)"
+    assert run("secrets", "import", "billing", str(env_file)).out.splitlines()[-1] == (
+        "1 secret was written to billing"
+    )
+    again = run("secrets", "import", "billing", str(env_file)).out.splitlines()
+    assert again[-1] == "0 secrets were written to billing"
+
+
+def test_a_key_file_into_a_missing_folder_names_the_folder(run: Run, tmp_path: Path) -> None:
+    target = tmp_path / "keys" / "ci.key"
+    err = run("key-file", "add", str(target), code=1).err
+    assert err == (
+        f"error: no folder {target.parent} for the key file: create it first "
+        f"(mkdir -p {target.parent}) or give another PATH\n"
+    )
+    assert run.json("key-file", "list") == []
+    target.parent.mkdir()
+    run("key-file", "add", str(target))
+    assert len(run.json("key-file", "list")) == 1
+
+
+# --- the installed console script ------------------------------------------------------------------
+
+
+def test_the_console_script_answers_help_version_and_usage_errors(cli_process: CliProcess) -> None:
+    helped = cli_process("--help")
+    assert helped.code == 0 and helped.out.startswith("usage: faas-tui")
+    assert all(word in helped.out for word in ("secrets", "deploy", "run", "key-file"))
+    assert cli_process("secrets", "--help").code == 0
+    version = cli_process("--version")
+    assert version.code == 0 and version.out.startswith("faas-tui ")
+    refused = cli_process("nonsense")
+    assert refused.code == 2 and refused.out == ""
+    assert_one_error_line(refused.err)
+    module = subprocess.run(
+        [sys.executable, "-m", "faas_tui", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (module.returncode, module.stdout) == (0, version.out)
+
+
+def test_only_tests_choose_weak_key_derivation(cli: Cli, cli_process: CliProcess) -> None:
+    """The console script creates a store with the default Argon2id parameters whatever its
+    environment holds; `main(kdf=…)` (what the in-process fixture passes) is the only way in."""
+    assert cli_process("init", env={"FAAS_TUI_KDF": "fast", "FAAS_TUI_DEBUG": "1"}).code == 0
+    db = Path(cli.store)
+    query = "SELECT kdf_memory_kib, kdf_iterations FROM key_slot WHERE kind = ?"
+    assert db_rows(db, query, SlotKind.PASSPHRASE.value) == [(64 * 1024, 3)]
+    cli("passwd", env={"FAAS_TUI_NEW_PASSPHRASE": NEW_PASSPHRASE})  # in-process: weak, on purpose
+    assert db_rows(db, query, SlotKind.PASSPHRASE.value) == [(8 * 1024, 1)]
+    new = {"FAAS_TUI_PASSPHRASE": NEW_PASSPHRASE, "FAAS_TUI_NEW_PASSPHRASE": PASSPHRASE}
+    assert cli_process("passwd", env=new).code == 0
+    assert db_rows(db, query, SlotKind.PASSPHRASE.value) == [(64 * 1024, 3)]

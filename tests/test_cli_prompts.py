@@ -9,7 +9,7 @@ import select
 import time
 from pathlib import Path
 
-from conftest import faas_tui_command
+from conftest import faas_tui_command, fast_kdf
 
 from faas_tui.store.vault import Vault
 
@@ -87,7 +87,7 @@ def test_a_new_passphrase_is_asked_twice_and_a_mismatch_creates_nothing(tmp_path
 
 def test_passwd_asks_for_the_current_and_twice_for_the_new_passphrase(tmp_path: Path) -> None:
     store = tmp_path / "store.db"
-    Vault.create(str(store), FIRST).close()
+    Vault.create(str(store), FIRST, kdf=fast_kdf()).close()
     term = Terminal(["passwd"], environment(store, tmp_path))
     term.expect("Passphrase: ")
     term.type(FIRST)
@@ -103,7 +103,7 @@ def test_passwd_asks_for_the_current_and_twice_for_the_new_passphrase(tmp_path: 
 
 def test_a_delete_is_confirmed_by_typing_the_name_on_the_terminal(tmp_path: Path) -> None:
     store = tmp_path / "store.db"
-    with Vault.create(str(store), FIRST) as vault:
+    with Vault.create(str(store), FIRST, kdf=fast_kdf()) as vault:
         vault.add_function("billing")
         vault.add_secret("billing", "API_KEY", "v")
     env = environment(store, tmp_path) | {"FAAS_TUI_PASSPHRASE": FIRST}

@@ -1,5 +1,5 @@
-"""The domain is reachable without the terminal UI (STYLE rule 1, after harlequin's
-tests/unit_tests/test_import_hygiene.py): importing it must not pull in Textual or Rich.
+"""The domain and the command line are reachable without the terminal UI (after harlequin's
+tests/unit_tests/test_import_hygiene.py): importing them must not pull in Textual or Rich.
 
 Each check runs in a fresh interpreter, since this test process may have imported them already.
 """
@@ -37,8 +37,16 @@ def modules_after_import(*modules: str) -> list[str]:
         "faas_tui.core.records",
         "faas_tui.core.imports",
         "faas_tui.store.crypto",
+        "faas_tui.core.export",
         "faas_tui.store.vault",
         "faas_tui.cli",
+        "faas_tui.cli.parser",
+        "faas_tui.cli.commands.store",
+        "faas_tui.cli.commands.functions",
+        "faas_tui.cli.commands.secrets",
+        "faas_tui.cli.commands.deploy",
+        "faas_tui.cli.commands.audit",
+        "faas_tui.cli.commands.keys",
     ],
 )
 def test_importing_the_domain_does_not_import_the_ui(module: str) -> None:
@@ -50,7 +58,10 @@ def test_importing_the_domain_does_not_import_the_ui(module: str) -> None:
 
 def test_core_imports_neither_the_ui_nor_the_database() -> None:
     loaded = modules_after_import(
-        "faas_tui.core.errors", "faas_tui.core.names", "faas_tui.core.values"
+        "faas_tui.core.errors",
+        "faas_tui.core.names",
+        "faas_tui.core.values",
+        "faas_tui.core.export",
     )
     heavy = [
         name for name in loaded if name.split(".")[0] in (*UI_PACKAGES, "sqlalchemy", "sqlmodel")

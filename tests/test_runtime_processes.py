@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, Cli, cli_on, faas_tui_command, fast_kdf
+from conftest import PASSPHRASE, CliProcess, cli_process_on, faas_tui_command, fast_kdf
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
@@ -42,7 +42,7 @@ FORBIDDEN = (
 
 @dataclass
 class Runtime:
-    cli: Cli
+    cli: CliProcess  # the console script: `run` execs, and caches are per process
     key_file: Path
 
     def env(self) -> dict[str, str]:
@@ -60,7 +60,7 @@ class Runtime:
         )
 
 
-def seeded_runtime(cli: Cli, tmp_path: Path) -> Runtime:
+def seeded_runtime(cli: CliProcess, tmp_path: Path) -> Runtime:
     """The CLI's store (fast KDF) with billing's secrets and a runtime key file."""
     key_file = tmp_path / "runtime.key"
     with Vault.create(cli.store, PASSPHRASE, kdf=fast_kdf()) as vault:
@@ -74,12 +74,12 @@ def seeded_runtime(cli: Cli, tmp_path: Path) -> Runtime:
 @pytest.fixture
 def runtime(store_url: str, tmp_path: Path) -> Runtime:
     """On each backend: SQLite, and the PostgreSQL server of .ci/run."""
-    return seeded_runtime(cli_on(store_url, tmp_path), tmp_path)
+    return seeded_runtime(cli_process_on(store_url, tmp_path), tmp_path)
 
 
 @pytest.fixture
-def sqlite_runtime(cli: Cli, tmp_path: Path) -> Runtime:
-    return seeded_runtime(cli, tmp_path)
+def sqlite_runtime(cli_process: CliProcess, tmp_path: Path) -> Runtime:
+    return seeded_runtime(cli_process, tmp_path)
 
 
 # --- two processes, two caches ------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from faas_tui import cli
+from faas_tui.cli import prompts
 from faas_tui.core.errors import FaasError
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import sqlite_path, to_url
@@ -357,7 +358,7 @@ def test_cli_outputs_and_exports_never_show_a_value(
             monkeypatch.delenv(name)
     monkeypatch.setenv("FAAS_TUI_STORE", store)
     monkeypatch.setenv("FAAS_TUI_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setattr(cli, "_has_terminal", lambda: False)
+    monkeypatch.setattr(prompts, "has_terminal", lambda: False)
     env_file = tmp_path / "leak.env"
     env_file.write_text(f"IMPORTED_KEY=\"{value}\"\nOTHER_KEY='{json_value}'\n")
     bad_env = tmp_path / "bad.env"
