@@ -136,10 +136,10 @@ def test_valid_function_names_are_kept_as_given(name: str) -> None:
     ("name", "reason"),
     [
         ("", "cannot be empty"),
-        ("Billing", "starts with a lowercase letter"),
+        ("Billing", "only a-z, 0-9 and - (it has an uppercase letter; try 'billing')"),
         ("1fn", "starts with a lowercase letter"),
         ("-fn", "starts with a lowercase letter"),
-        ("é", "starts with a lowercase letter"),
+        ("é", "only a-z, 0-9 and - (it has 'é')"),
         ("my_fn", "only a-z, 0-9 and -"),
         ("my fn", "only a-z, 0-9 and -"),
         ("fné", "only a-z, 0-9 and -"),
@@ -151,3 +151,21 @@ def test_bad_function_names_are_refused_not_normalised(name: str, reason: str) -
         function_name(name)
     assert reason in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("My Func", "(it has uppercase letters and a space; try 'my-func')"),
+        ("my_fn", "(it has '_'; try 'my-fn')"),
+        ("Big_Data Job", "(it has uppercase letters, '_' and a space; try 'big-data-job')"),
+        ("fn!", "(it has '!')"),
+        ("1fn", "starts with a lowercase letter a-z, not '1'"),
+    ],
+)
+def test_a_bad_function_name_says_what_is_wrong_with_it(name: str, reason: str) -> None:
+    """Not a rule that the name already keeps ("My Func" does start with a letter)."""
+    problem = function_name_problem(name)
+    assert problem is not None and reason in problem
+    if name[0].isalpha():
+        assert "starts with" not in problem
