@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, fast_kdf
+from conftest import PASSPHRASE, _postgres_database, fast_kdf
 from sqlalchemy import text
 from store_support import raw_engine
 
@@ -55,19 +55,37 @@ def key_file(billing: Vault, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(params=["lean", "vault"])
-def make_reader(
-    request: pytest.FixtureRequest, billing: Vault, key_file: Path
-) -> Iterator[OpenReader]:
+# (reader, backend): the lean reader reads SQLite files only.
+CASES = [
+    pytest.param(("lean", "sqlite"), id="lean-sqlite"),
+    pytest.param(("vault", "sqlite"), id="vault-sqlite"),
+    pytest.param(("vault", "postgres"), id="vault-postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=CASES)
+def case(request: pytest.FixtureRequest) -> tuple[str, str]:
+    return request.param
+
+
+@pytest.fixture
+def store_url(case: tuple[str, str], tmp_path: Path) -> Iterator[str]:
+    """The store of this case (replaces conftest's fixture of the same name for this module)."""
+    if case[1] == "sqlite":
+        yield str(tmp_path / "store" / "store.db")
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def make_reader(case: tuple[str, str], billing: Vault, key_file: Path) -> Iterator[OpenReader]:
     """Opens the reader under test on the test store (key file unless told otherwise)."""
-    path = sqlite_path(billing.url)
-    if request.param == "lean" and path is None:
-        pytest.skip("the lean reader reads SQLite files only")
     made: list[Reader] = []
 
     def make(**kwargs: Any) -> Reader:
         kwargs.setdefault("key_file", key_file)
-        if request.param == "lean":
+        if case[0] == "lean":
+            path = sqlite_path(billing.url)
             assert path is not None
             reader: Reader = SqliteReader(str(path), **kwargs)
         else:

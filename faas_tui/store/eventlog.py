@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -58,10 +58,16 @@ def head(s: Session) -> tuple[int, str]:
     return (last[0], last[1]) if last else (0, GENESIS)
 
 
+class Stamp(NamedTuple):
+    """Who made a change, and when."""
+
+    actor: str
+    at: datetime
+
+
 def append(
     s: Session,
-    actor: str,
-    at: datetime,
+    stamp: Stamp,
     action: str,
     function: str | None = None,
     names: Iterable[str | None] = (None,),
@@ -70,6 +76,7 @@ def append(
     inserted in one statement."""
     s.flush()
     seq, prev = head(s)
+    actor, at = stamp
     events = []
     for name in names:
         seq += 1
@@ -89,6 +96,11 @@ def append(
         prev = digest
     if events:
         s.execute(insert(Event), events)
+
+
+def rows(s: Session) -> list[Event]:
+    """The whole log, oldest first."""
+    return list(s.exec(select(Event).order_by(Event.seq)).all())
 
 
 def verify_chain(s: Session, sqlite: bool) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from faas_tui.core.errors import IntegrityError
 from faas_tui.core.messages import manifest_mismatch
 from faas_tui.store import crypto, eventlog
 from faas_tui.store.crypto import SecretKey
@@ -43,6 +44,13 @@ class Manifests:
         """Re-seal after a change: the function's manifest (when given), then the store's."""
         s.flush()
         if fn is not None:
+            self.seal_function(s, fn)
+        self.seal_store(s)
+
+    def seal_all(self, s: Session) -> None:
+        """Every function's manifest and the store's (after every value was re-encrypted)."""
+        s.flush()
+        for fn in s.exec(select(Function)).all():
             self.seal_function(s, fn)
         self.seal_store(s)
 
@@ -85,6 +93,16 @@ class Manifests:
         if crypto.same(fn.manifest_mac, self.function_manifest(s, fn)):
             return None
         return manifest_mismatch(fn.name)
+
+    def check_log_head(self, s: Session, count: int) -> None:
+        """After the chain verified: the sealed store manifest must cover the log's last row."""
+        meta = s.get(StoreMeta, 1)
+        if meta is None or self.store_problem(s, meta.manifest_mac):
+            raise IntegrityError(
+                f"the event log is broken after row {count}: the store was sealed with another "
+                "last row, so rows were cut from its end or the chain was rewritten (or other "
+                "rows of the store were deleted or rolled back behind faas-tui's back)"
+            )
 
 
 def row_totals(s: Session) -> tuple[int, ...]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 from sqlalchemy import Engine, inspect
 from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel, select
 
 from faas_tui.core.constants import SCHEMA_VERSION
 from faas_tui.core.errors import ConflictError, IntegrityError, NotFoundError, StoreError
+from faas_tui.core.kinds import SlotKind
 from faas_tui.core.messages import no_store, schema_mismatch
-from faas_tui.store import database
+from faas_tui.store import database, keyring, slots
+from faas_tui.store.crypto import KdfParams, SecretKey
 from faas_tui.store.models import KeySlot, StoreMeta
 from faas_tui.store.transactions import db_reason, store_failure
 
@@ -31,8 +36,24 @@ def new_store(url: str) -> Engine:
     return engine
 
 
-def read_header(url: str) -> tuple[Engine, StoreMeta, list[KeySlot]]:
-    """The engine, the store's header row and its key slots, for unlocking. Reads, never writes."""
+def initialise(
+    s: Session, store_id: str, data_key: SecretKey, kek: SecretKey, params: KdfParams, now: datetime
+) -> None:
+    """A new store's header row and its passphrase slot (the caller logs and seals)."""
+    s.add(
+        StoreMeta(
+            store_id=store_id, schema_version=SCHEMA_VERSION, created_at=now, manifest_mac=b""
+        )
+    )
+    slots.add_slot(
+        s, store_id, data_key, kek, SlotKind.PASSPHRASE, label="passphrase", now=now, params=params
+    )
+
+
+def unlock(
+    url: str, *, passphrase: str | None, key_file: str | os.PathLike[str] | None
+) -> tuple[Engine, StoreMeta, keyring.Unlocked]:
+    """The engine, the store's header row and its data key, unlocked. Reads, never writes."""
     where = database.display_store(url)
     if not database.store_file_exists(url):
         raise NotFoundError(no_store(where))
@@ -50,7 +71,14 @@ def read_header(url: str) -> tuple[Engine, StoreMeta, list[KeySlot]]:
         raise NotFoundError(f"no store at {where}")
     if meta.schema_version != SCHEMA_VERSION:
         raise StoreError(schema_mismatch(meta.schema_version, SCHEMA_VERSION))
-    return engine, meta, rows
+    unlocked = keyring.unlock(
+        meta.store_id,
+        passphrase=passphrase,
+        key_file=key_file,
+        passphrase_slot=lambda: next((r for r in rows if r.kind == SlotKind.PASSPHRASE), None),
+        slot_by_id=lambda slot_id: next((r for r in rows if r.id == slot_id), None),
+    )
+    return engine, meta, unlocked
 
 
 def store_exists(url: str) -> bool:

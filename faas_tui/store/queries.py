@@ -129,5 +129,11 @@ def deployments_binding(s: Session, secret_id: int) -> list[int]:
     return list(rows)
 
 
+def deployment_rows(s: Session, fn: Function) -> list[Deployment]:
+    """The function's deployments, oldest first."""
+    query = select(Deployment).where(Deployment.function_id == fn.id).order_by(Deployment.number)
+    return list(s.exec(query).all())
+
+
 def _for_function(query: Select[Any], column: Any, function_id: int | None) -> Select[Any]:
     return query if function_id is None else query.where(column == function_id)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
-from faas_tui.core.errors import ConflictError, IntegrityError
+from faas_tui.core.errors import ConflictError, IntegrityError, SecretNotFoundError
 from faas_tui.core.kinds import SecretKind
-from faas_tui.core.messages import version_missing
+from faas_tui.core.messages import no_secret, version_missing
+from faas_tui.core.names import secret_name
 from faas_tui.core.records import ImportPlan, SecretInfo
 from faas_tui.core.system_secrets import SYSTEM_SPECS
 from faas_tui.core.values import SecretFormat
@@ -23,6 +24,7 @@ from faas_tui.store.transactions import VERSIONS_REMOVED
 FINGERPRINT_PURPOSE = "faas-tui value fingerprint"  # HKDF info of the fingerprint sub-key
 
 Items = Mapping[str, tuple[str, SecretFormat]]  # name → (value, format)
+READ_ONLY_SYSTEM = "{} is a system secret: it is read-only here"
 
 
 class Codec:
@@ -53,6 +55,47 @@ class Codec:
             self.data_key, row.nonce, row.ciphertext, aad, what=f"the value of {function}/{name}"
         )
         return plain.decode("utf-8")
+
+
+def find(s: Session, fn: Function, name: str) -> Secret | None:
+    """The function's secret row of that (normalised) name, or None."""
+    return s.exec(select(Secret).where(Secret.function_id == fn.id, Secret.name == name)).first()
+
+
+def stored(s: Session, fn: Function, typed: str) -> Secret:
+    """The secret row of a typed name (SYSTEM_ names too), or SecretNotFoundError."""
+    row = find(s, fn, secret_name(typed, allow_system=True))
+    if row is None:
+        raise SecretNotFoundError(no_secret(fn.name, typed))
+    return row
+
+
+def user_secret(s: Session, fn: Function, typed: str) -> Secret:
+    """The user secret to change, or why not: missing, or a read-only system secret."""
+    wanted = secret_name(typed, allow_system=True)
+    row = find(s, fn, wanted)
+    if row is None:
+        raise SecretNotFoundError(no_secret(fn.name, wanted))
+    if row.kind == SecretKind.SYSTEM:
+        raise ConflictError(READ_ONLY_SYSTEM.format(row.name))
+    return row
+
+
+def delete_secret(s: Session, row: Secret) -> None:
+    """The secret and every stored version; the deployments that bound it keep a broken binding."""
+    s.execute(
+        update(Binding).where(Binding.secret_id == row.id).values(secret_id=None, version=None)
+    )
+    s.execute(delete(SecretVersion).where(SecretVersion.secret_id == row.id))
+    s.delete(row)
+
+
+def listed(s: Session, fn: Function, *, include_system: bool) -> list[Secret]:
+    """The function's secret rows, system ones first when included, then by name."""
+    query = select(Secret).where(Secret.function_id == fn.id)
+    if not include_system:
+        query = query.where(Secret.kind == SecretKind.USER)
+    return list(s.exec(query.order_by(Secret.kind.desc(), Secret.name)).all())
 
 
 def insert_secrets(
@@ -233,7 +276,7 @@ def plan_import(
         if row is None:
             added.append(name)
         elif row.kind == SecretKind.SYSTEM:
-            raise ConflictError(f"{name} is a system secret: it is read-only here")
+            raise ConflictError(READ_ONLY_SYSTEM.format(name))
         elif row.format == fmt.value and crypto.same(row.fingerprint, codec.fingerprint(value)):
             unchanged.append(name)
         elif overwrite:
@@ -246,3 +289,16 @@ def plan_import(
             "pass --overwrite to replace"
         )
     return ImportPlan(function, tuple(added), tuple(replaced), tuple(unchanged), not dry_run)
+
+
+def check_plan(plan: ImportPlan, expected: ImportPlan | None) -> None:
+    """Refuse an import whose plan differs from the one the user confirmed (`expected`)."""
+    if expected is not None and (plan.added, plan.replaced, plan.unchanged) != (
+        expected.added,
+        expected.replaced,
+        expected.unchanged,
+    ):
+        raise ConflictError(
+            f"{plan.function} changed since the preview; nothing was imported: "
+            "preview the import again"
+        )

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import secrets as random_source
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from faas_tui.core.errors import ConflictError, ValidationError
+from faas_tui.core.errors import ConflictError, NotFoundError, ValidationError
 from faas_tui.core.kinds import SlotKind
-from faas_tui.store import keyring
+from faas_tui.store import crypto, keyring
 from faas_tui.store.crypto import KdfParams, SecretKey
 from faas_tui.store.models import KeySlot
 
@@ -71,10 +73,34 @@ def rekey(s: Session, store_id: str, kek: SecretKey, new_key: SecretKey) -> list
     return revoked
 
 
-def key_file_slot(s: Session, slot_id: str) -> KeySlot | None:
-    """The key-file slot with this id, or None (ids are hex: anything else never reaches SQL)."""
+def key_file_slots(s: Session) -> list[KeySlot]:
+    """Every key-file slot, oldest first."""
+    query = select(KeySlot).where(KeySlot.kind == SlotKind.KEY_FILE).order_by(KeySlot.created_at)
+    return list(s.exec(query).all())
+
+
+def add_key_file_slot(
+    s: Session,
+    store_id: str,
+    data_key: SecretKey,
+    label: str,
+    now: datetime,
+    write: Callable[[str], None],
+) -> str:
+    """A new random key in a slot of its own, and its key file written with `write`."""
+    key = SecretKey.generate()
+    slot_id = add_slot(s, store_id, data_key, key, SlotKind.KEY_FILE, label=label, now=now)
+    s.flush()
+    write(crypto.key_file_text(store_id, slot_id, key))
+    return slot_id
+
+
+def key_file_slot(s: Session, slot_id: str) -> KeySlot:
+    """The key-file slot with this id (ids are hex: anything else never reaches SQL)."""
     slot = s.get(KeySlot, slot_id) if slot_id.isascii() and slot_id.isalnum() else None
-    return slot if slot is not None and slot.kind == SlotKind.KEY_FILE else None
+    if slot is None or slot.kind != SlotKind.KEY_FILE:
+        raise NotFoundError(f"no key file with id {slot_id!r}: see `faas-tui key-file list`")
+    return slot
 
 
 def check_new_key_file(target: Path, label: str) -> None:
@@ -89,17 +115,27 @@ def check_new_key_file(target: Path, label: str) -> None:
         raise ConflictError(f"{target} already exists: choose a new path for the key file")
 
 
-def create_key_file(target: Path, text: str) -> None:
-    """Write the key file 0600, refusing to replace anything."""
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise ValidationError(f"cannot write key file {target}: {exc.strerror}") from None
-    try:
+@contextmanager
+def key_file(target: Path) -> Iterator[Callable[[str], None]]:
+    """Yields a writer of the key file, 0600, refusing to replace anything; a failure anywhere
+    inside (the transaction's commit too) removes the file, so no key file outlives its slot."""
+    written = False
+
+    def write(text: str) -> None:
+        nonlocal written
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise ValidationError(f"cannot write key file {target}: {exc.strerror}") from None
+        written = True
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+
+    try:
+        yield write
     except BaseException:
-        target.unlink(missing_ok=True)
+        if written:
+            target.unlink(missing_ok=True)
         raise
 
 

@@ -16,22 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from faas_tui.core.clock import Clock, utc_now
-from faas_tui.core.constants import SCHEMA_VERSION
-from faas_tui.core.errors import (
-    ConflictError,
-    IntegrityError,
-    NotFoundError,
-    SecretNotFoundError,
-    ValidationError,
-)
-from faas_tui.core.kinds import SecretKind, SlotKind
-from faas_tui.core.messages import (
-    no_secret,
-)
+from faas_tui.core.errors import ConflictError, SecretNotFoundError, ValidationError
+from faas_tui.core.messages import no_secret
 from faas_tui.core.names import function_name, secret_name
 from faas_tui.core.passphrase import passphrase_problem
 from faas_tui.core.records import (
@@ -50,9 +40,8 @@ from faas_tui.store import (
     database,
     deployments,
     eventlog,
-    functions,
+    function_rows,
     inputs,
-    keyring,
     opening,
     queries,
     secret_rows,
@@ -60,22 +49,11 @@ from faas_tui.store import (
 )
 from faas_tui.store.crypto import KdfParams, SecretKey
 from faas_tui.store.integrity import Manifests
-from faas_tui.store.models import (
-    Binding,
-    Deployment,
-    Event,
-    Function,
-    KeySlot,
-    Secret,
-    SecretVersion,
-    StoreMeta,
-)
+from faas_tui.store.models import Secret, StoreMeta
 from faas_tui.store.process import disable_core_dumps
 from faas_tui.store.secret_rows import Codec
 from faas_tui.store.timestamps import utc
 from faas_tui.store.transactions import Transactions
-
-_READ_ONLY_SYSTEM = "{} is a system secret: it is read-only here"
 
 
 class Vault:
@@ -143,25 +121,8 @@ class Vault:
             actor=actor or inputs.default_actor(),
         )
         with vault._tx.write() as s:
-            now = vault._now()
-            meta = StoreMeta(
-                store_id=vault.store_id,
-                schema_version=SCHEMA_VERSION,
-                created_at=now,
-                manifest_mac=b"",
-            )
-            s.add(meta)
-            slots.add_slot(
-                s,
-                vault.store_id,
-                vault._codec.data_key,
-                kek,
-                SlotKind.PASSPHRASE,
-                label="passphrase",
-                now=now,
-                params=params,
-            )
-            eventlog.append(s, vault.actor, now, "store.init")
+            opening.initialise(s, vault.store_id, vault._codec.data_key, kek, params, vault._now())
+            vault._log(s, "store.init")
             vault._manifests.seal(s)
         disable_core_dumps()
         return vault
@@ -178,17 +139,11 @@ class Vault:
         actor: str | None = None,
     ) -> Vault:
         """Unlock an existing store with its passphrase or a key file. Writes nothing."""
-        engine, meta, rows = opening.read_header(database.to_url(store))
-        unlocked = keyring.unlock(
-            meta.store_id,
-            passphrase=passphrase,
-            key_file=key_file,
-            passphrase_slot=lambda: next((r for r in rows if r.kind == SlotKind.PASSPHRASE), None),
-            slot_by_id=lambda slot_id: next((r for r in rows if r.id == slot_id), None),
-        )
+        url = database.to_url(store)
+        engine, meta, unlocked = opening.unlock(url, passphrase=passphrase, key_file=key_file)
         vault = cls(
             engine,
-            database.to_url(store),
+            url,
             meta.store_id,
             unlocked.data_key,
             passphrase_kek=unlocked.kek,
@@ -229,7 +184,10 @@ class Vault:
     def add_function(self, name: str, source_dir: str | None = None) -> FunctionInfo:
         """A new function, with its system secrets."""
         name = function_name(name)
-        self._create({name: {}}, inputs.source_dir(source_dir))
+        folder = inputs.source_dir(source_dir)
+        with self._tx.write() as s:
+            stamp = eventlog.Stamp(self.actor, self._now())
+            function_rows.create(s, self._codec, self._manifests, {name: {}}, folder, stamp)
         return self.get_function(name)
 
     def set_source_dir(self, name: str, source_dir: str | None) -> None:
@@ -246,7 +204,7 @@ class Vault:
         """Delete a function, its secrets, every stored version and its deployments. Permanent."""
         with self._tx.write(scrub=True) as s:
             fn = queries.function_row(s, name)
-            functions.delete_function(s, fn)
+            function_rows.remove(s, fn)
             self._log(s, "function.delete", name)
             self._manifests.seal(s)
 
@@ -257,10 +215,7 @@ class Vault:
         with self._tx.read() as s:
             fn = queries.function_row(s, function)
             _note(self.integrity_warnings, self._manifests.function_problem(s, fn))
-            query = select(Secret).where(Secret.function_id == fn.id)
-            if not include_system:
-                query = query.where(Secret.kind == SecretKind.USER)
-            rows = s.exec(query.order_by(Secret.kind.desc(), Secret.name)).all()
+            rows = secret_rows.listed(s, fn, include_system=include_system)
             bound = queries.bound_versions(s, fn)
         return [secret_rows.secret_info(fn.name, row, bound) for row in rows]
 
@@ -282,7 +237,7 @@ class Vault:
         check_value(value, fmt)
         with self._tx.write() as s:
             fn = queries.function_row(s, function)
-            if _secret_row(s, fn, name) is not None:
+            if secret_rows.find(s, fn, name) is not None:
                 raise ConflictError(
                     f"{function} already has a secret named {name}: "
                     "use `faas-tui secrets update` to change its value"
@@ -298,7 +253,7 @@ class Vault:
         """Store a new version of the value (write-only). `fmt=None` keeps the current format."""
         with self._tx.write() as s:
             fn = queries.function_row(s, function)
-            row = _user_secret(s, fn, name)
+            row = secret_rows.user_secret(s, fn, name)
             new_format = fmt or SecretFormat(row.format)
             check_value(value, new_format)
             secret_rows.new_version(s, self._codec, fn, row, value, new_format, self._now())
@@ -315,15 +270,9 @@ class Vault:
         """
         with self._tx.write(scrub=True) as s:
             fn = queries.function_row(s, function)
-            row = _user_secret(s, fn, name)
+            row = secret_rows.user_secret(s, fn, name)
             broken = queries.deployments_binding(s, row.id)
-            s.execute(
-                update(Binding)
-                .where(Binding.secret_id == row.id)
-                .values(secret_id=None, version=None)
-            )
-            s.execute(delete(SecretVersion).where(SecretVersion.secret_id == row.id))
-            s.delete(row)
+            secret_rows.delete_secret(s, row)
             self._log(s, "secret.delete", function, [row.name])
             self._manifests.seal(s, fn)
         return broken
@@ -332,9 +281,7 @@ class Vault:
         """Deployment numbers that still bind this secret (shown before a delete)."""
         with self._tx.read() as s:
             fn = queries.function_row(s, function)
-            row = _secret_row(s, fn, inputs.lookup_name(name))
-            if row is None:
-                raise SecretNotFoundError(no_secret(function, name))
+            row = secret_rows.stored(s, fn, name)
             return queries.deployments_binding(s, row.id)
 
     def read_secret(self, function: str, name: str) -> str | dict[str, Any]:
@@ -345,9 +292,7 @@ class Vault:
     def read_secret_text(self, function: str, name: str) -> tuple[str, SecretFormat]:
         with self._tx.read() as s:
             fn = queries.function_row(s, function)
-            row = _secret_row(s, fn, inputs.lookup_name(name))
-            if row is None:
-                raise SecretNotFoundError(no_secret(function, name))
+            row = secret_rows.stored(s, fn, name)
             text, _ = secret_rows.read_value(s, self._codec, fn.name, row.id, row.name, row.version)
             return text, SecretFormat(row.format)
 
@@ -385,15 +330,7 @@ class Vault:
             )
             if dry_run:
                 return plan
-            if expected is not None and (plan.added, plan.replaced, plan.unchanged) != (
-                expected.added,
-                expected.replaced,
-                expected.unchanged,
-            ):
-                raise ConflictError(
-                    f"{function} changed since the preview; nothing was imported: "
-                    "preview the import again"
-                )
+            secret_rows.check_plan(plan, expected)
             now = self._now()
             added = {name: wanted[name] for name in plan.added}
             secret_rows.insert_secrets(s, self._codec, fn, added, now)
@@ -410,12 +347,13 @@ class Vault:
         """Create many functions with their secrets in one transaction (demo data, scale tests)."""
         for name in functions:
             function_name(name)
-        self._create(
-            {
-                fn: inputs.validated_entries((k, v, f) for k, (v, f) in items.items())
-                for fn, items in functions.items()
-            }
-        )
+        created = {
+            fn: inputs.validated_entries((k, v, f) for k, (v, f) in items.items())
+            for fn, items in functions.items()
+        }
+        with self._tx.write() as s:
+            stamp = eventlog.Stamp(self.actor, self._now())
+            function_rows.create(s, self._codec, self._manifests, created, None, stamp)
 
     # --- deployments --------------------------------------------------------------------------
 
@@ -432,11 +370,7 @@ class Vault:
     def deployments(self, function: str) -> list[DeploymentInfo]:
         with self._tx.read() as s:
             fn = queries.function_row(s, function)
-            rows = s.exec(
-                select(Deployment)
-                .where(Deployment.function_id == fn.id)
-                .order_by(Deployment.number)
-            ).all()
+            rows = queries.deployment_rows(s, fn)
         return [DeploymentInfo(function, d.number, d.created_at, d.actor) for d in rows]
 
     def bound_values(self, function: str) -> dict[str, tuple[str, SecretFormat]]:
@@ -483,10 +417,7 @@ class Vault:
                 revoked = slots.rekey(s, self.store_id, self._passphrase_kek, new)
                 self._log(s, "store.rotate-key")
                 self._log(s, "key-file.revoke", None, revoked)
-                s.flush()
-                for fn in s.exec(select(Function)).all():
-                    self._manifests.seal_function(s, fn)
-                self._manifests.seal_store(s)
+                self._manifests.seal_all(s)
             except BaseException:
                 self._codec, self._manifests = old_codec, old_manifests
                 raise
@@ -497,50 +428,24 @@ class Vault:
         target = Path(path)
         label = label or target.name
         slots.check_new_key_file(target, label)
-        key = SecretKey.generate()
-        slot_id = slots.new_slot_id()
         now = self._now()
-        written = False
-        try:
-            with self._tx.write() as s:
-                slots.add_slot(
-                    s,
-                    self.store_id,
-                    self._codec.data_key,
-                    key,
-                    SlotKind.KEY_FILE,
-                    label=label,
-                    now=now,
-                    slot_id=slot_id,
-                )
-                self._log(s, "key-file.add", None, [slot_id])
-                self._manifests.seal(s)
-                # written inside the transaction, so a file that cannot be written adds no slot
-                slots.create_key_file(target, crypto.key_file_text(self.store_id, slot_id, key))
-                written = True
-        except BaseException:
-            if written:  # the commit failed (a busy store): no slot, so no key file either
-                target.unlink(missing_ok=True)
-            raise
+        with slots.key_file(target) as write, self._tx.write() as s:
+            # written inside the transaction, so a file that cannot be written adds no slot
+            slot_id = slots.add_key_file_slot(
+                s, self.store_id, self._codec.data_key, label, now, write
+            )
+            self._log(s, "key-file.add", None, [slot_id])
+            self._manifests.seal(s)
         return KeyFileInfo(slot_id, label, now)
 
     def list_key_files(self) -> list[KeyFileInfo]:
         with self._tx.read() as s:
-            rows = s.exec(
-                select(KeySlot)
-                .where(KeySlot.kind == SlotKind.KEY_FILE)
-                .order_by(KeySlot.created_at)
-            ).all()
+            rows = slots.key_file_slots(s)
         return [KeyFileInfo(r.id, r.label, r.created_at) for r in rows]
 
     def revoke_key_file(self, slot_id: str) -> None:
         with self._tx.write(scrub=True) as s:
-            slot = slots.key_file_slot(s, slot_id)
-            if slot is None:
-                raise NotFoundError(
-                    f"no key file with id {slot_id!r}: see `faas-tui key-file list`"
-                )
-            s.delete(slot)
+            s.delete(slots.key_file_slot(s, slot_id))
             self._log(s, "key-file.revoke", None, [slot_id])
             self._manifests.seal(s)
 
@@ -560,7 +465,7 @@ class Vault:
     def events(self) -> list[EventInfo]:
         """The event log, oldest first: who did what to which name, and when. Never a value."""
         with self._tx.read() as s:
-            rows = s.exec(select(Event).order_by(Event.seq)).all()
+            rows = eventlog.rows(s)
         return [EventInfo(e.seq, e.at, e.actor, e.action, e.function, e.name, e.hash) for e in rows]
 
     def verify_log(self) -> int:
@@ -573,13 +478,7 @@ class Vault:
         """
         with self._tx.read() as s:
             count = eventlog.verify_chain(s, self._tx.sqlite)
-            meta = s.get(StoreMeta, 1)
-            if meta is None or self._manifests.store_problem(s, meta.manifest_mac):
-                raise IntegrityError(
-                    f"the event log is broken after row {count}: the store was sealed with another "
-                    "last row, so rows were cut from its end or the chain was rewritten (or other "
-                    "rows of the store were deleted or rolled back behind faas-tui's back)"
-                )
+            self._manifests.check_log_head(s, count)
         return count
 
     # --- internals ----------------------------------------------------------------------------
@@ -591,20 +490,7 @@ class Vault:
         function: str | None = None,
         names: Iterable[str | None] = (None,),
     ) -> None:
-        eventlog.append(s, self.actor, self._now(), action, function, names)
-
-    def _create(self, created: Mapping[str, inputs.Entries], folder: str | None = None) -> None:
-        with self._tx.write() as s:
-            functions.create_functions(
-                s,
-                self._codec,
-                self._manifests,
-                created,
-                source_dir=folder,
-                actor=self.actor,
-                now=self._now(),
-            )
-            self._manifests.seal_store(s)
+        eventlog.append(s, eventlog.Stamp(self.actor, self._now()), action, function, names)
 
     def _now(self) -> datetime:
         return utc(self._clock())
@@ -621,18 +507,3 @@ def _note(warnings: list[str], message: str | None) -> None:
     """Keep an integrity warning once, for the caller to show."""
     if message is not None and message not in warnings:
         warnings.append(message)
-
-
-def _secret_row(s: Session, fn: Function, name: str) -> Secret | None:
-    return s.exec(select(Secret).where(Secret.function_id == fn.id, Secret.name == name)).first()
-
-
-def _user_secret(s: Session, fn: Function, name: str) -> Secret:
-    """The user secret to change, or why not: missing, or a read-only system secret."""
-    wanted = inputs.lookup_name(name)
-    row = _secret_row(s, fn, wanted)
-    if row is None:
-        raise SecretNotFoundError(no_secret(fn.name, wanted))
-    if row.kind == SecretKind.SYSTEM:
-        raise ConflictError(_READ_ONLY_SYSTEM.format(row.name))
-    return row

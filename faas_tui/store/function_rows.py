@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets as random_source
 from collections.abc import Mapping
-from datetime import datetime
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
@@ -19,18 +18,17 @@ from faas_tui.store.models import Binding, Deployment, Function, Secret, SecretV
 from faas_tui.store.secret_rows import Codec, Items, insert_secrets
 
 
-def create_functions(
+def create(
     s: Session,
     codec: Codec,
     manifests: Manifests,
     functions: Mapping[str, Items],
-    *,
     source_dir: str | None,
-    actor: str,
-    now: datetime,
+    stamp: eventlog.Stamp,
 ) -> None:
     """New functions, each with fresh system secrets and the given user secrets, logged and
-    sealed; refuses them all if one name is taken."""
+    sealed with the store; refuses them all if one name is taken."""
+    now = stamp.at
     clash = s.exec(select(Function.name).where(Function.name.in_(list(functions)))).first()
     if clash is not None:
         raise ConflictError(f"a function named {clash!r} already exists")
@@ -44,12 +42,13 @@ def create_functions(
         }
         insert_secrets(s, codec, fn, system, now, SecretKind.SYSTEM)
         insert_secrets(s, codec, fn, items, now)
-        eventlog.append(s, actor, now, "function.add", name)
-        eventlog.append(s, actor, now, "secret.add", name, items)
+        eventlog.append(s, stamp, "function.add", name)
+        eventlog.append(s, stamp, "secret.add", name, items)
         manifests.seal_function(s, fn)
+    manifests.seal_store(s)
 
 
-def delete_function(s: Session, fn: Function) -> None:
+def remove(s: Session, fn: Function) -> None:
     """The function, its secrets, every stored version, its deployments and their bindings."""
     secret_ids = select(Secret.id).where(Secret.function_id == fn.id)
     deployments = select(Deployment.id).where(Deployment.function_id == fn.id)
