@@ -139,6 +139,15 @@ def test_a_missing_name_and_a_missing_function_are_refused_with_the_shared_texts
         reader.read("shipping", "STRIPE_API_KEY")
 
 
+def test_a_readers_repr_shows_neither_key_nor_value(
+    make_reader: OpenReader, key_file: Path
+) -> None:
+    reader = make_reader()
+    assert reader.read(FN, "STRIPE_API_KEY").text == OLD
+    encoded_key = key_file.read_text().split()[3]
+    assert encoded_key not in repr(reader) and OLD not in repr(reader)
+
+
 # --- deployments ------------------------------------------------------------------------------
 
 

@@ -37,29 +37,36 @@ from typing import Any
 from sqlmodel import select
 
 from faas_tui.demo import demo_data, demo_deployments
+from faas_tui.store.audit import driver_rows
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.models import Function, Secret
-from faas_tui.store.vault import Vault, _driver_rows
+from faas_tui.store.transactions import Transactions
+from faas_tui.store.vault import Vault
 
 PASSPHRASE = "bench passphrase"
 LIMIT = 2.0
 NAMES_QUERY = select(Function.name, Secret.name).join(Function)
 
 
+def reads(vault: Vault) -> Transactions:
+    """Read sessions exactly like the Vault's own (one snapshot; REPEATABLE READ on PostgreSQL)."""
+    return Transactions(vault.engine, read_only=True)
+
+
 def names_orm(vault: Vault) -> list[Any]:
     """The floor: every (function, secret name) pair, as a Vault method would list them."""
-    with vault._read() as s:
+    with reads(vault).read() as s:
         return list(s.exec(NAMES_QUERY).all())
 
 
 def names_core(vault: Vault) -> list[Any]:
-    with vault._read() as s:
+    with reads(vault).read() as s:
         return list(s.connection().execute(NAMES_QUERY))
 
 
 def names_driver(vault: Vault) -> list[Any]:
-    with vault._read() as s:
-        return _driver_rows(s.connection(), NAMES_QUERY)
+    with reads(vault).read() as s:
+        return driver_rows(s.connection(), NAMES_QUERY)
 
 
 FLOORS: dict[str, Callable[[Vault], list[Any]]] = {
@@ -137,7 +144,7 @@ def main() -> int:
             secrets = len(names_orm(vault))
             rows = len(vault.audit())
             print(f"{secrets} secrets (system ones included), {rows} audit rows, {args.runs} runs")
-            cpu = vault._sqlite and not args.wall
+            cpu = reads(vault).sqlite and not args.wall
             clock = time.process_time if cpu else time.perf_counter
             print(f"times: {'CPU time of this process' if cpu else 'wall clock'}")
             shipped = measure(vault, args.runs, collector=True, clock=clock)

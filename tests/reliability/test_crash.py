@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, fast_kdf
 from sqlalchemy import create_engine, text
+from store_support import raw_engine
 
 from faas_tui.core.errors import WrongKeyError
 from faas_tui.core.values import SecretFormat
@@ -155,7 +156,7 @@ class CrashRig:
             assert sorted(names) == sorted(self.expected)
             for name, value in self.expected.items():
                 assert vault.read_secret_text(FUNCTION, name)[0] == value, name
-            with vault._engine.connect() as conn:
+            with raw_engine(vault).connect() as conn:
                 orphans = conn.execute(
                     text(
                         "SELECT count(*) FROM secret_version WHERE secret_id NOT IN (SELECT id FROM secret)"

@@ -26,6 +26,7 @@ import pytest
 from conftest import PASSPHRASE, fast_kdf
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from store_support import data_key, raw_engine
 
 from faas_tui import cli
 from faas_tui.cli import prompts
@@ -94,7 +95,7 @@ def test_a_whole_vault_workflow_leaks_no_value_into_logs_errors_or_reprs(
     refusals: list[tuple[str, Callable[[], Any]]] = []
     with debug_logging() as log:
         vault = Vault.create(store_url, PASSPHRASE, kdf=fast_kdf())
-        leaks.add_secret(*_key_forms(vault._data_key.raw))
+        leaks.add_secret(*_key_forms(data_key(vault).raw))
         shown.append(("vault", vault))
         shown.append(("function", vault.add_function("billing")))
         shown.append(("secret", vault.add_secret("billing", "PLAIN_KEY", plain)))
@@ -211,7 +212,7 @@ def test_a_whole_vault_workflow_leaks_no_value_into_logs_errors_or_reprs(
                 attempt()
             leaks.check(f"exception:{label}", str(refused.value) + repr(refused.value))
         vault.rotate_key()
-        leaks.add_secret(*_key_forms(vault._data_key.raw))
+        leaks.add_secret(*_key_forms(data_key(vault).raw))
         vault.change_passphrase(NEW_PASSPHRASE)
         vault.delete_secret("billing", "PLAIN_KEY")
         with pytest.raises(FaasError) as refused:
@@ -257,12 +258,12 @@ def test_sqlalchemy_error_text_never_holds_parameters(store: str) -> None:
     value = canary("S")
     leaks = Leaks(value)
     with Vault.open(store, passphrase=PASSPHRASE) as vault:
-        with pytest.raises(SQLAlchemyError) as failed, vault._engine.connect() as conn:
+        with pytest.raises(SQLAlchemyError) as failed, raw_engine(vault).connect() as conn:
             conn.execute(text("SELECT no_such_column FROM secret WHERE name = :p"), {"p": value})
         message = str(failed.value)
         assert "hidden due to hide_parameters" in message
         leaks.check("sqlalchemy error", message + repr(failed.value))
-        with vault._engine.begin() as conn:  # break the store behind the tool's back
+        with raw_engine(vault).begin() as conn:  # break the store behind the tool's back
             conn.execute(text("DROP TABLE binding"))
         with pytest.raises(FaasError) as refused:
             vault.add_secret("billing", "AFTER_DROP", value)
@@ -280,7 +281,7 @@ def test_database_and_wal_bytes_hold_no_value_and_no_deleted_ciphertext(store: s
         vault.add_secret("billing", "DOOMED_KEY", value)
         vault.add_secret("billing", "KEPT_KEY", kept)
         vault.update_secret("billing", "DOOMED_KEY", value + "2")
-        with vault._engine.connect() as conn:
+        with raw_engine(vault).connect() as conn:
             doomed = [
                 bytes(c)
                 for c in conn.execute(
@@ -318,7 +319,7 @@ def test_postgresql_tables_and_wal_hold_no_plaintext(pg_url: str) -> None:
         vault.add_function("billing")
         vault.add_secret("billing", "PG_KEY", value)
         vault.update_secret("billing", "PG_KEY", value + "2")
-        with vault._engine.connect() as conn:
+        with raw_engine(vault).connect() as conn:
             try:
                 conn.execute(text("CHECKPOINT"))
                 paths = (
