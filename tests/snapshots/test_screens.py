@@ -218,3 +218,43 @@ def test_export_modal(snap_compare, store: str, seeded: Vault) -> None:
 def test_event_log(snap_compare, store: str, seeded: Vault) -> None:
     app = build_app(store, seeded)
     assert snap_compare(app, terminal_size=SIZE, run_before=drive("L"))
+
+
+# --- a real terminal's sizes: 80x24 and 60x20 (the detail panes, dialogs that scroll) ---------
+
+TINY = (60, 20)
+LONG_KEY = "a" * 100  # a 100-character name: the Add modal must keep Create and Cancel reachable
+
+
+@pytest.mark.parametrize("size", [SMALL, TINY], ids=["80x24", "60x20"])
+def test_audit_sizes(snap_compare, store: str, seeded: Vault, size: tuple[int, int]) -> None:
+    app = build_app(store, seeded)
+    assert snap_compare(app, terminal_size=size, run_before=drive("a", "down"))
+
+
+@pytest.mark.parametrize("size", [SMALL, TINY], ids=["80x24", "60x20"])
+def test_event_log_sizes(snap_compare, store: str, seeded: Vault, size: tuple[int, int]) -> None:
+    app = build_app(store, seeded)
+    assert snap_compare(app, terminal_size=size, run_before=drive("L"))
+
+
+def test_add_secret_tiny(snap_compare, store: str, seeded: Vault) -> None:
+    app = build_app(store, seeded)
+    steps = drive("enter", "n", typed("#key", "hubspot api key"))
+    assert snap_compare(app, terminal_size=TINY, run_before=steps)
+
+
+@pytest.mark.parametrize("size", [SMALL, TINY], ids=["80x24", "60x20"])
+def test_add_secret_long_name(
+    snap_compare, store: str, seeded: Vault, size: tuple[int, int]
+) -> None:
+    app = build_app(store, seeded)
+    steps = drive("enter", "n", typed("#key", LONG_KEY))
+    assert snap_compare(app, terminal_size=size, run_before=steps)
+
+
+def test_add_secret_long_name_tabbed_to_create(snap_compare, store: str, seeded: Vault) -> None:
+    """At 60x20, Tab from the Key reaches Create and scrolls it into view."""
+    app = build_app(store, seeded)
+    steps = drive("enter", "n", typed("#key", LONG_KEY), "tab", "tab", "tab")
+    assert snap_compare(app, terminal_size=TINY, run_before=steps)
