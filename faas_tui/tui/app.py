@@ -6,10 +6,11 @@ so the passphrase prompt is on screen as fast as a bare Textual app.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import timedelta
 from functools import partial
-from time import monotonic
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -18,10 +19,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from faas_tui.core.clock import Clock, utc_now
 from faas_tui.tui.clipboard import CLEAR_AFTER_S, Clipboard, LocalCopy, pyperclip_copy
 from faas_tui.tui.messages import Unlocked, VaultChanged
 from faas_tui.tui.resources import stylesheet
 from faas_tui.tui.screens.unlock import UnlockScreen
+from faas_tui.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
@@ -30,7 +33,10 @@ if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
 
 FUNCTION_SCREEN = "function"  # the installed, reused FunctionScreen
-IDLE_LOCK_S = 600.0  # SPEC §4: the app locks itself after 10 minutes without a key press
+IDLE_LOCK_S = 600.0  # the app locks itself after 10 minutes without a key press
+TICK_S = 1.0  # how often the idle lock and the clipboard clearing look at the clock
+QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)  # a closed terminal, a polite kill: quit cleanly
+NO_SCREENSHOT = "Screenshots are off: a screen may show a secret value."
 STYLESHEETS = (
     "app.tcss",
     "unlock.tcss",
@@ -39,12 +45,6 @@ STYLESHEETS = (
     "modals.tcss",
     "tables.tcss",
 )
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class FaasApp(App[int]):
@@ -55,6 +55,8 @@ class FaasApp(App[int]):
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show the keys of this screen"),
         Binding("l", "lock", "Lock", id="lock", tooltip="Lock the store"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
+        # Textual's "Keys" panel (palette): escape closes it like every other panel
+        Binding("escape", "hide_help_panel", "Close the keys panel", show=False, priority=True),
     ]
 
     def __init__(
@@ -70,6 +72,7 @@ class FaasApp(App[int]):
         idle_lock_seconds: float = IDLE_LOCK_S,
         local_clipboard: LocalCopy | None = pyperclip_copy,
         clipboard_clear_after: float = CLEAR_AFTER_S,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__(css_path=[stylesheet(name) for name in STYLESHEETS])
         self.store = store
@@ -80,10 +83,15 @@ class FaasApp(App[int]):
         self.clock = clock
         self.kdf = kdf
         self.idle_lock_seconds = idle_lock_seconds
-        self.copier = Clipboard(self, local=local_clipboard, clear_after=clipboard_clear_after)
+        self.copier = Clipboard(
+            self.copy_to_clipboard, local=local_clipboard, clear_after=clipboard_clear_after
+        )
+        self.handle_signals = handle_signals
         self.changes = 0  # bumped on every VaultChanged; screens reload when theirs is older
-        self._last_input = monotonic()
+        self._last_input = clock()
         self._warned: set[str] = set()
+        self._typeahead = TypeAhead(self, super().on_event)
+        self._reopen: list[Callable[[], object]] = []  # the screens open when the app locked
         if self.read_only:
             self.sub_title = "read-only"
 
@@ -94,18 +102,48 @@ class FaasApp(App[int]):
             self._open_dashboard(None)
         else:
             self.push_screen(UnlockScreen())
-        self.set_interval(min(5.0, self.idle_lock_seconds / 4), self._lock_when_idle)
+        self.set_interval(TICK_S, self.tick)
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in QUIT_SIGNALS:
+                loop.add_signal_handler(signum, self.quit_on_signal, signum)
+
+    def on_unmount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in QUIT_SIGNALS:
+                loop.remove_signal_handler(signum)
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGHUP (the terminal closed) or SIGTERM: clean up as ctrl+q does, then exit.
+
+        The clipboard is cleared here; the Vault is closed and a demo store removed by the code
+        that ran the app, once `run` returns.
+        """
+        self.copier.clear_if_pending()
+        self.exit(return_code=128 + signum)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
-            self._last_input = monotonic()
+            self._last_input = self.clock()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self._typeahead.key(event)  # one key at a time: a burst lands as typed
+            return
         await super().on_event(event)
+
+    @property
+    def keys_pending(self) -> bool:
+        """Whether keys read from the terminal are still waiting to be routed."""
+        return self._typeahead.pending
 
     def on_unlocked(self, message: Unlocked) -> None:
         self.vault = message.vault
         self.read_only = self.read_only or message.vault.read_only
-        self._last_input = monotonic()
+        self._last_input = self.clock()
         self._open_dashboard(message.functions)
+        reopen, self._reopen = self._reopen, []
+        for show in reopen:  # back where the user was before the lock
+            show()
         self.show_integrity_warnings()
 
     def worker_failed(self, event: Worker.StateChanged) -> bool:
@@ -164,6 +202,8 @@ class FaasApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "lock":
             return self.vault is not None
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
         return True
 
     async def action_lock(self) -> None:
@@ -171,6 +211,13 @@ class FaasApp(App[int]):
 
     async def lock(self, reason: str = "") -> None:
         """Forget the unlocked Vault, close every screen above the base and ask to unlock again."""
+        from faas_tui.tui.screens.base import VaultScreen
+
+        self._reopen = [
+            show
+            for screen in self.screen_stack[2:]
+            if isinstance(screen, VaultScreen) and (show := screen.reopen()) is not None
+        ]
         self._drop_vault()
         self.copier.clear_if_pending()
         while len(self.screen_stack) > 2:
@@ -181,9 +228,12 @@ class FaasApp(App[int]):
             self.uninstall_screen(FUNCTION_SCREEN)
             await screen.remove()
 
-    async def _lock_when_idle(self) -> None:
-        idle = monotonic() - self._last_input
-        if self.vault is not None and idle >= self.idle_lock_seconds:
+    async def tick(self) -> None:
+        """Look at the clock: clear a copied value that is due, lock when idle too long."""
+        now = self.clock()
+        self.copier.clear_if_due(now)
+        idle = now - self._last_input
+        if self.vault is not None and idle >= timedelta(seconds=self.idle_lock_seconds):
             minutes = max(1, round(self.idle_lock_seconds / 60))
             await self.lock(f"Locked after {minutes} min without a key press.")
 
@@ -211,7 +261,7 @@ class FaasApp(App[int]):
 
     def copy(self, text: str, *, what: str, sensitive: bool = False) -> None:
         """Copy to the clipboards and say which were used (values are cleared after 30 s)."""
-        used = self.copier.copy(text, sensitive=sensitive)
+        used = self.copier.copy(text, sensitive=sensitive, now=self.clock())
         later = f" (cleared in {self.copier.clear_after:g} s)" if sensitive else ""
         self.notify(f"Copied {what} to the {used}{later}.", title="Copied")
 
@@ -236,9 +286,27 @@ class FaasApp(App[int]):
         for (_, description), (keys, enabled) in grouped.items():
             yield " / ".join(keys), description, enabled
 
+    # --- no screenshots: nothing the app offers writes a screen (which may hold a value) to disk
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.notify(NO_SCREENSHOT, severity="warning")
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        self.notify(NO_SCREENSHOT, severity="warning")
+        return None
+
+    def save_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str:
+        raise PermissionError(NO_SCREENSHOT)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Textual's own commands, plus every enabled faas-tui key of the current screen."""
-        yield from super().get_system_commands(screen)
+        """Textual's own commands but Screenshot, plus every enabled faas-tui key of the screen."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
         seen: set[tuple[int, str]] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
@@ -268,6 +336,7 @@ def make_app(
     idle_lock_seconds: float = IDLE_LOCK_S,
     local_clipboard: LocalCopy | None = pyperclip_copy,
     clipboard_clear_after: float = CLEAR_AFTER_S,
+    handle_signals: bool = False,
 ) -> FaasApp:
     """The one way to build the app: the CLI, the tests and the screenshot script all call this."""
     return FaasApp(
@@ -281,6 +350,7 @@ def make_app(
         idle_lock_seconds=idle_lock_seconds,
         local_clipboard=local_clipboard,
         clipboard_clear_after=clipboard_clear_after,
+        handle_signals=handle_signals,
     )
 
 
@@ -292,7 +362,9 @@ def run_app(
     demo: bool = False,
 ) -> int:
     """Run the app in this terminal until the user quits; returns the process exit code."""
-    app = make_app(store, read_only=read_only, key_file=key_file, vault=vault, demo=demo)
+    app = make_app(
+        store, read_only=read_only, key_file=key_file, vault=vault, demo=demo, handle_signals=True
+    )
     try:
         result = app.run()
     finally:

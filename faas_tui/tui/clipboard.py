@@ -4,11 +4,7 @@ local clipboard through pyperclip where one works; copied values are cleared aga
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from textual.app import App
-    from textual.timer import Timer
+from datetime import datetime, timedelta
 
 LocalCopy = Callable[[str], None]
 CLEAR_AFTER_S = 30.0
@@ -24,47 +20,49 @@ def pyperclip_copy(text: str) -> None:
 
 
 class Clipboard:
-    """Copies to both clipboards and says which were used; sensitive copies are cleared later."""
+    """Copies to both clipboards and says which were used; sensitive copies are cleared later.
+
+    Time comes from the app's clock: the app calls `clear_if_due` on its tick, so tests move a
+    fake clock instead of waiting 30 s.
+    """
 
     def __init__(
         self,
-        app: App[object],
+        terminal: Callable[[str], None],
         *,
         local: LocalCopy | None = pyperclip_copy,
         clear_after: float = CLEAR_AFTER_S,
     ) -> None:
-        self._app = app
+        self.terminal = terminal  # the app's OSC 52 writer
         self._local = local
         self.clear_after = clear_after
-        self._clear_timer: Timer | None = None
+        self._clear_at: datetime | None = None
 
-    def copy(self, text: str, *, sensitive: bool = False) -> str:
+    def copy(self, text: str, *, now: datetime, sensitive: bool = False) -> str:
         """Copy text; returns a phrase naming the clipboards used, for a notification."""
-        self._app.copy_to_clipboard(text)
+        self.terminal(text)
         used = [OSC52]
         if self._copy_local(text):
             used.append(LOCAL)
         if sensitive:
-            if self._clear_timer is not None:
-                self._clear_timer.stop()
-            self._clear_timer = self._app.set_timer(self.clear_after, self.clear)
+            self._clear_at = now + timedelta(seconds=self.clear_after)
         return " and ".join(used)
 
     def clear(self) -> None:
         """Overwrite both clipboards with an empty text."""
-        self._clear_timer = None
-        self._app.copy_to_clipboard("")
+        self._clear_at = None
+        self.terminal("")
         self._copy_local("")
 
-    def clear_if_pending(self) -> None:
-        """Clear now if a copied value is still waiting for its timer (lock, quit)."""
-        if self._clear_timer is not None:
-            self._clear_timer.stop()
+    def clear_if_due(self, now: datetime) -> None:
+        """Clear once the copied value has been there `clear_after` seconds."""
+        if self._clear_at is not None and now >= self._clear_at:
             self.clear()
 
-    @property
-    def clear_pending(self) -> bool:
-        return self._clear_timer is not None
+    def clear_if_pending(self) -> None:
+        """Clear now if a copied value is still waiting to be cleared (lock, quit)."""
+        if self._clear_at is not None:
+            self.clear()
 
     def _copy_local(self, text: str) -> bool:
         if self._local is None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
-    from faas_tui.core.records import AuditRow, EventInfo, FunctionInfo, ImportPlan
+    from faas_tui.core.records import AuditRow, EventInfo, FunctionInfo
     from faas_tui.store.vault import Vault
 
 
@@ -36,28 +37,6 @@ class VaultChanged(Message):
 
 
 @dataclass
-class FunctionsLoaded(Message):
-    """A fresh function list for the dashboard, read in a worker."""
-
-    functions: list[FunctionInfo]
-
-
-@dataclass
-class FunctionLoaded(Message):
-    """Fresh deploy state of one function (pending count, last deployment), read in a worker."""
-
-    info: FunctionInfo
-
-
-@dataclass
-class AuditProgress(Message):
-    """How far the audit worker has got: `done` of `total` rows (total None while scanning)."""
-
-    done: int
-    total: int | None
-
-
-@dataclass
 class AuditLoaded(Message):
     """The audit rows, with their display cells and filter texts prepared in the worker."""
 
@@ -74,14 +53,23 @@ class EventsLoaded(Message):
 
 
 @dataclass
-class ImportPlanned(Message):
-    """The dry run of an import: what would be added, replaced or left unchanged (names only)."""
-
-    plan: ImportPlan
-
-
-@dataclass
 class WorkFailed(Message):
     """A worker was refused by the Vault; the message is one line, never a traceback."""
 
     error: FaasError
+
+
+@dataclass
+class StoreDone(Message):
+    """A store call made off the UI thread returned; `then` shows its result on the screen."""
+
+    result: Any
+    then: Callable[[Any], object]
+
+
+@dataclass
+class StoreFailed(Message):
+    """A store call made off the UI thread was refused; `then` shows the one-line reason."""
+
+    error: FaasError
+    then: Callable[[FaasError], object] | None

@@ -3,9 +3,11 @@ the CLI builds it, waiting for workers, and a walk over every widget's text for 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Callable, Iterator
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import PASSPHRASE, fast_kdf
@@ -42,6 +44,28 @@ def fixed_clock() -> datetime:
     return FIXED
 
 
+class FakeClock:
+    """A clock the test moves: the app's idle lock and clipboard clearing read it."""
+
+    def __init__(self, start: datetime = FIXED) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll until `predicate()` is true (the app keeps running meanwhile); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {predicate}")
+        await asyncio.sleep(0.02)
+
+
 def seeded_vault(store: str, *, read_only: bool = False) -> Vault:
     """A store with three functions: billing deployed then changed (pending), mailer deployed."""
     vault = Vault.create(store, PASSPHRASE, kdf=fast_kdf(), clock=fixed_clock, actor="ops")
@@ -70,17 +94,22 @@ class ClipboardRecorder:
 def build_app(store: str, vault: Vault | None = None, **options: Any) -> FaasApp:
     """The app as `faas-tui` builds it, on a fixed clock, a fast KDF and a recorded clipboard."""
     options.setdefault("local_clipboard", ClipboardRecorder())
-    return make_app(store, vault=vault, clock=fixed_clock, kdf=fast_kdf(), **options)
+    options.setdefault("clock", fixed_clock)
+    return make_app(store, vault=vault, kdf=fast_kdf(), **options)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and the screen catch up with their messages."""
+    """Let queued keys be routed, workers finish and the screen catch up with their messages."""
+    app = pilot.app
     await pilot.pause()
-    for _ in range(5):  # a worker's message may start another worker
-        if not any(worker.state in RUNNING for worker in pilot.app.workers):
+    for _ in range(5):  # a worker's message may start another worker, a key another key
+        await wait_for(lambda: not getattr(app, "keys_pending", False))
+        if not any(worker.state in RUNNING for worker in app.workers):
             break
-        await pilot.app.workers.wait_for_complete()
+        await app.workers.wait_for_complete()
         await pilot.pause()
+    await wait_for(lambda: not getattr(app, "keys_pending", False))
+    await pilot.pause()
 
 
 def widget_texts(widget: Widget) -> Iterator[str]:
@@ -139,17 +168,22 @@ def link_offset(app: FaasApp, selector: str) -> tuple[int, int]:
 
 async def burst(pilot: Pilot[Any], text: str, *keys: str) -> None:
     """Queue keys as a paste or a fast typist does: all of them before any is handled."""
+    await typed(pilot, text, *(f"<{key}>" for key in keys))
+
+
+async def typed(pilot: Pilot[Any], *parts: str) -> None:
+    """Queue a burst of text and named keys (`"<enter>"`), all before any is handled."""
     from textual import events
     from textual.keys import _character_to_key
 
     app = pilot.app
-    for char in text:
-        key = char if char.isalnum() else _character_to_key(char)
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app.post_message(event)
-    for key in keys:
-        event = events.Key(key, None)
-        event.set_sender(app)
-        app.post_message(event)
+    for part in parts:
+        if part.startswith("<") and part.endswith(">") and len(part) > 2:
+            pairs = [(part[1:-1], None)]
+        else:
+            pairs = [(c if c.isalnum() else _character_to_key(c), c) for c in part]
+        for key, char in pairs:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app.post_message(event)
     await settle(pilot)

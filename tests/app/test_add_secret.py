@@ -3,13 +3,12 @@ column, generate and copy, the focus order, and after Create the value is in no 
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import Button, DataTable, Input, RadioSet, Static, TextArea
 
 from app._support import (
     CANARY,
     ClipboardRecorder,
+    FakeClock,
     all_text,
     build_app,
     burst,
@@ -144,7 +143,8 @@ async def test_ctrl_g_generates_a_strong_value_and_ctrl_y_copies_then_clears_it(
     store: str, seeded: Vault
 ) -> None:
     recorder = ClipboardRecorder()
-    app = build_app(store, seeded, local_clipboard=recorder, clipboard_clear_after=0.2)
+    clock = FakeClock()
+    app = build_app(store, seeded, local_clipboard=recorder, clipboard_clear_after=0.2, clock=clock)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_add(pilot)
         await fill(pilot, "#key", "signing key")
@@ -155,8 +155,11 @@ async def test_ctrl_g_generates_a_strong_value_and_ctrl_y_copies_then_clears_it(
         assert app.clipboard == generated and recorder.copies[-1] == generated
         notices = [n.message for n in app._notifications]
         assert any("local clipboard" in n and "cleared in 0.2 s" in n for n in notices), notices
-        await asyncio.sleep(0.4)
-        await pilot.pause()
+        clock.advance(0.1)
+        await app.tick()
+        assert app.clipboard == generated  # not yet due
+        clock.advance(0.2)
+        await app.tick()
         assert app.clipboard == "" and recorder.copies[-1] == ""
         await pilot.press("ctrl+s")
         await settle(pilot)

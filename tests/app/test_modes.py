@@ -3,14 +3,16 @@ the unlock screen returns); escape backs out of every screen and modal."""
 
 from __future__ import annotations
 
-import asyncio
-
 from conftest import PASSPHRASE
 from textual.widgets import Button, Static
 
-from app._support import build_app, fill, screen_name, seeded_vault, settle
+from app._support import FakeClock, build_app, fill, screen_name, seeded_vault, settle
 from faas_tui.demo import DEMO_PASSPHRASE
 from faas_tui.store.vault import Vault
+
+
+def screen_name_of(screen: object) -> str:
+    return type(screen).__name__
 
 
 async def test_read_only_refuses_changes_with_a_notification(store: str) -> None:
@@ -23,8 +25,17 @@ async def test_read_only_refuses_changes_with_a_notification(store: str) -> None
             await settle(pilot)
             assert screen_name(app) == "DashboardScreen"  # no modal opened
             assert any("Read-only" in n.message for n in app._notifications)
-            footer = {key: active.enabled for key, active in app.screen.active_bindings.items()}
-            assert footer["n"] is False and footer["a"] is True
+            # the changes it may not make are hidden (footer, help, palette), not dimmed
+            shown = {k for k, active in app.screen.active_bindings.items() if active.binding.show}
+            assert "n" not in shown and "d" not in shown and "a" in shown
+            assert "New function" not in [
+                description for _, description, _ in app.key_help(app.screen)
+            ]
+            palette = [command.title for command in app.get_system_commands(app.screen)]
+            assert "New function" not in palette and "Delete" not in palette
+            assert "Audit" in palette
+            status = str(app.screen.query_one("#dash-status").render())
+            assert "press n" not in status
             await pilot.press("enter")
             await settle(pilot)
             assert screen_name(app) == "FunctionScreen"
@@ -62,19 +73,29 @@ async def test_l_locks_closes_the_vault_and_asks_again(store: str) -> None:
         await fill(pilot, "#passphrase", PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)
-        assert screen_name(app) == "DashboardScreen"
+        # back where the user was (the function), with the dashboard under it
+        assert screen_name(app) == "FunctionScreen" and app.screen.function == "billing"
+        assert [screen_name_of(s) for s in app.screen_stack[1:]] == [
+            "DashboardScreen",
+            "FunctionScreen",
+        ]
         assert app.vault is not None and app.vault is not vault
 
 
 async def test_idle_timeout_locks_the_app(store: str) -> None:
     vault = seeded_vault(store)
-    app = build_app(store, vault, idle_lock_seconds=2.0)
+    clock = FakeClock()
+    app = build_app(store, vault, idle_lock_seconds=2.0, clock=clock)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert screen_name(app) == "FunctionScreen"
-        await asyncio.sleep(2.5)
+        clock.advance(1.9)
+        await app.tick()
+        assert screen_name(app) == "FunctionScreen"
+        clock.advance(0.2)
+        await app.tick()  # the app's interval calls this every second
         await settle(pilot)
         assert screen_name(app) == "UnlockScreen"
         assert "without a key press" in str(app.screen.query_one("#unlock-message").render())
@@ -82,13 +103,19 @@ async def test_idle_timeout_locks_the_app(store: str) -> None:
 
 async def test_key_presses_keep_the_app_unlocked(store: str) -> None:
     vault = seeded_vault(store)
-    app = build_app(store, vault, idle_lock_seconds=1.5)
+    clock = FakeClock()
+    app = build_app(store, vault, idle_lock_seconds=1.5, clock=clock)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         for _ in range(6):
-            await asyncio.sleep(0.4)
+            clock.advance(0.4)
+            await app.tick()
             await pilot.press("down")
         assert screen_name(app) == "DashboardScreen"
+        clock.advance(1.5)
+        await app.tick()
+        await settle(pilot)
+        assert screen_name(app) == "UnlockScreen"  # the same clock does lock without keys
 
 
 async def test_demo_shows_its_passphrase_after_a_lock(store: str) -> None:

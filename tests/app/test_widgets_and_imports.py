@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pyperclip
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
+from app._support import FIXED
 from faas_tui.tui.clipboard import LOCAL, OSC52, Clipboard
 from faas_tui.tui.resources import styles_dir
 from faas_tui.tui.widgets.fast_table import FastTable
@@ -68,9 +70,6 @@ class FakeApp:
     def copy_to_clipboard(self, text: str) -> None:
         self.copied.append(text)
 
-    def set_timer(self, *_args: object) -> None:
-        return None
-
 
 def test_clipboard_falls_back_to_osc52_when_there_is_no_local_clipboard() -> None:
     calls: list[str] = []
@@ -80,9 +79,21 @@ def test_clipboard_falls_back_to_osc52_when_there_is_no_local_clipboard() -> Non
         raise pyperclip.PyperclipException("no clipboard mechanism")
 
     app = FakeApp()
-    clipboard = Clipboard(app, local=broken)  # type: ignore[arg-type]
-    assert clipboard.copy("snippet") == OSC52
-    assert clipboard.copy("again") == OSC52  # no second attempt at the local one
+    clipboard = Clipboard(app.copy_to_clipboard, local=broken)
+    assert clipboard.copy("snippet", now=FIXED) == OSC52
+    assert clipboard.copy("again", now=FIXED) == OSC52  # no second attempt at the local one
     assert calls == ["snippet"] and app.copied == ["snippet", "again"]
-    working = Clipboard(FakeApp(), local=lambda text: None)  # type: ignore[arg-type]
-    assert working.copy("x") == f"{OSC52} and {LOCAL}"
+    working = Clipboard(FakeApp().copy_to_clipboard, local=lambda text: None)
+    assert working.copy("x", now=FIXED) == f"{OSC52} and {LOCAL}"
+
+
+def test_a_sensitive_copy_is_cleared_when_the_clock_says_so() -> None:
+    app = FakeApp()
+    clipboard = Clipboard(app.copy_to_clipboard, local=None, clear_after=30)
+    clipboard.copy("value", now=FIXED, sensitive=True)
+    clipboard.clear_if_due(FIXED + timedelta(seconds=29))
+    assert app.copied == ["value"]
+    clipboard.clear_if_due(FIXED + timedelta(seconds=30))
+    assert app.copied == ["value", ""]
+    clipboard.clear_if_due(FIXED + timedelta(seconds=90))
+    assert app.copied == ["value", ""]  # cleared once

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
-from faas_tui.core.errors import FaasError
 from faas_tui.core.values import SecretFormat
 from faas_tui.tui.modals.secret_value import SecretValueModal, value_bindings
 from faas_tui.tui.widgets.name_preview import NamePreview
 
 if TYPE_CHECKING:
+    from faas_tui.core.errors import FaasError
     from faas_tui.core.records import SecretInfo
-    from faas_tui.store.vault import Vault
+
+Create = Callable[[str, str, SecretFormat], "SecretInfo"]  # (name, value, format)
+Names = Callable[[], Collection[str]]  # the names already taken in the function
 
 
 class AddSecretModal(SecretValueModal):
@@ -25,9 +29,11 @@ class AddSecretModal(SecretValueModal):
     SAVE_LABEL = "Create"
     AUTO_FOCUS = "#key"
 
-    def __init__(self, vault: Vault, function: str) -> None:
-        super().__init__(vault, function, SecretFormat.PLAINTEXT)
-        self._existing: set[str] = set()
+    def __init__(self, function: str, *, create: Create, taken: Names) -> None:
+        super().__init__(function, SecretFormat.PLAINTEXT)
+        self._create = create
+        self._taken = taken
+        self._existing: Collection[str] = ()
 
     def compose_head(self) -> ComposeResult:
         yield Static("Add a secret", classes="dialog-title")
@@ -37,16 +43,18 @@ class AddSecretModal(SecretValueModal):
         yield NamePreview(id="name-preview")
 
     def on_mount(self) -> None:
-        try:
-            self._existing = {
-                info.name for info in self.vault.list_secrets(self.function, include_system=True)
-            }
-        except FaasError:
-            self._existing = set()
+        self.run_store(self._taken, then=self._names_read, failed=self._names_unknown)
+
+    def _names_read(self, names: Collection[str]) -> None:
+        self._existing = set(names)
+        self._preview()
+
+    def _names_unknown(self, error: FaasError) -> None:
+        """Saving still refuses a taken name; only the early warning is lost."""
 
     @on(Input.Changed, "#key")
-    def _key_changed(self, event: Input.Changed) -> None:
-        self.query_one(NamePreview).show(event.value, self._existing)
+    def _preview(self) -> None:
+        self.query_one(NamePreview).show(self.query_one("#key", Input).value, self._existing)
 
     @on(Input.Submitted, "#key")
     def _key_submitted(self) -> None:
@@ -57,9 +65,9 @@ class AddSecretModal(SecretValueModal):
         preview.show(self.query_one("#key", Input).value, self._existing)
         if preview.problem:
             self._say(f"Key: {preview.problem}")
-            self.query_one("#key", Input).focus()
+            self.set_focus(self.query_one("#key", Input))
             return False
         return True
 
-    def store(self, value: str, fmt: SecretFormat) -> SecretInfo:
-        return self.vault.add_secret(self.function, self.query_one("#key", Input).value, value, fmt)
+    def saving(self, value: str, fmt: SecretFormat) -> Callable[[], SecretInfo]:
+        return partial(self._create, self.query_one("#key", Input).value, value, fmt)

@@ -3,25 +3,26 @@ unchanged (names only, from a dry run), and apply it in one transaction on confi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, LoadingIndicator, Static
-from textual.worker import Worker
 
 from faas_tui.core.errors import ConflictError, FaasError
-from faas_tui.tui.messages import ImportPlanned, WorkFailed
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import StoreModal
 
 if TYPE_CHECKING:
     from faas_tui.core.imports import Entry
     from faas_tui.core.records import ImportPlan
-    from faas_tui.store.vault import Vault
-    from faas_tui.tui.app import FaasApp
+
+# Vault.import_secrets for one function: (entries, overwrite=, dry_run=, expected=) -> the plan
+ImportSecrets = Callable[..., "ImportPlan"]
 
 
 def describe_plan(plan: ImportPlan) -> str:
@@ -36,7 +37,7 @@ def describe_plan(plan: ImportPlan) -> str:
     return "\n".join(lines)
 
 
-class ImportModal(ModalScreen["ImportPlan | None"]):
+class ImportModal(StoreModal["ImportPlan | None"]):
     """Preview first (a dry run), then Import; returns the applied plan, or None on cancel."""
 
     BINDINGS = [
@@ -46,9 +47,9 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
     ]
     AUTO_FOCUS = "#import-path"
 
-    def __init__(self, vault: Vault, function: str) -> None:
+    def __init__(self, function: str, *, import_secrets: ImportSecrets) -> None:
         super().__init__()
-        self.vault = vault
+        self._import = import_secrets
         self.function = function
         self.plan: ImportPlan | None = None
         self._entries: list[Entry] | None = None  # values: kept only until applied or cancelled
@@ -93,29 +94,26 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
         if not path:
             self._say("Type the path of a .env or .json file.")
             return
+        if self.store_busy:
+            return
         self._busy(True)
-        self._plan(path, self.query_one("#overwrite", Checkbox).value)
+        overwrite = self.query_one("#overwrite", Checkbox).value
+        self.run_store(
+            self._read_and_plan, path, overwrite, then=self._planned, failed=self._failed
+        )
 
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _plan(self, path: str, overwrite: bool) -> None:
+    def _read_and_plan(self, path: str, overwrite: bool) -> tuple[list[Entry], ImportPlan]:
+        """Off the UI thread: read the file and make the dry run (names only leave here)."""
         from pathlib import Path
 
         from faas_tui.core.imports import read_import_file
 
-        try:
-            entries = read_import_file(Path(path).expanduser())
-            plan = self.vault.import_secrets(
-                self.function, entries, overwrite=overwrite, dry_run=True
-            )
-        except FaasError as error:
-            self.post_message(WorkFailed(error))
-            return
-        self._entries = entries
-        self.post_message(ImportPlanned(plan))
+        entries = read_import_file(Path(path).expanduser())
+        return entries, self._import(entries, overwrite=overwrite, dry_run=True)
 
-    def on_import_planned(self, message: ImportPlanned) -> None:
+    def _planned(self, planned: tuple[list[Entry], ImportPlan]) -> None:
         self._busy(False)
-        self.plan = message.plan
+        self._entries, self.plan = planned
         total = len(self.plan.added) + len(self.plan.replaced)
         self.query_one("#import-plan", Static).update(
             describe_plan(self.plan)
@@ -124,13 +122,11 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
         self.query_one("#apply", Button).disabled = not total
         self._say("")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if cast("FaasApp", self.app).worker_failed(event):
-            self._busy(False)
-
-    def on_work_failed(self, message: WorkFailed) -> None:
+    def store_crashed(self) -> None:
         self._busy(False)
-        error = message.error
+
+    def _failed(self, error: FaasError) -> None:
+        self._busy(False)
         text = str(error)
         if isinstance(error, ConflictError) and "--overwrite" in text:
             text = text.split(":")[0] + ": switch on “Replace existing” to replace them"
@@ -141,22 +137,19 @@ class ImportModal(ModalScreen["ImportPlan | None"]):
 
     @on(Button.Pressed, "#apply")
     def apply(self) -> None:
+        if self.store_busy:
+            return
         if self.plan is None or self._entries is None:
             self._say("Preview the plan first (enter).")
             return
         self._busy(True)
-        self._apply(self._entries, self.query_one("#overwrite", Checkbox).value, self.plan)
-
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _apply(self, entries: list[Entry], overwrite: bool, previewed: ImportPlan) -> None:
-        try:  # exactly the plan the user saw, or nothing (the store may have changed since)
-            plan = self.vault.import_secrets(
-                self.function, entries, overwrite=overwrite, expected=previewed
-            )
-        except FaasError as error:
-            self.post_message(WorkFailed(error))
-            return
-        self.app.call_from_thread(self._done, plan)
+        overwrite = self.query_one("#overwrite", Checkbox).value
+        # exactly the plan the user saw, or nothing (the store may have changed since)
+        self.run_store(
+            partial(self._import, self._entries, overwrite=overwrite, expected=self.plan),
+            then=self._done,
+            failed=self._failed,
+        )
 
     def _done(self, plan: ImportPlan) -> None:
         self._entries = None

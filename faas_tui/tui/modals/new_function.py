@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from faas_tui.core.errors import FaasError
 from faas_tui.core.names import function_name_problem
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import StoreModal
 
 if TYPE_CHECKING:
-    from faas_tui.store.vault import Vault
+    from faas_tui.core.errors import FaasError
+
+AddFunction = Callable[[str, "str | None"], object]  # (name, source folder)
 
 NAME_RULE = "a-z, 0-9 and -, 1 to 63 characters, starting with a letter"
 
 
-class NewFunctionModal(ModalScreen["str | None"]):
+class NewFunctionModal(StoreModal["str | None"]):
     """Creates a function (with its system secrets); returns its name, or None on cancel."""
 
     BINDINGS = [
@@ -30,9 +32,9 @@ class NewFunctionModal(ModalScreen["str | None"]):
     ]
     AUTO_FOCUS = "#function-name"
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, *, add: AddFunction) -> None:
         super().__init__()
-        self.vault = vault
+        self._add = add
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="new-function-dialog"):
@@ -54,10 +56,15 @@ class NewFunctionModal(ModalScreen["str | None"]):
         hint = self.query_one("#function-name-problem", Static)
         hint.set_class(problem is not None, "problem")
         hint.update(f"✗ {problem}" if problem else NAME_RULE)
+        self._say("")
+
+    @on(Input.Changed, "#function-source")
+    def _source_changed(self) -> None:
+        self._say("")
 
     @on(Input.Submitted, "#function-name")
     def _name_submitted(self) -> None:
-        self.query_one("#function-source", Input).focus()
+        self.set_focus(self.query_one("#function-source", Input))
 
     def action_create(self) -> None:
         after_typing(self, self.create)
@@ -65,19 +72,26 @@ class NewFunctionModal(ModalScreen["str | None"]):
     @on(Input.Submitted, "#function-source")
     @on(Button.Pressed, "#create")
     def create(self) -> None:
+        if self.store_busy:
+            return
         name = self.query_one("#function-name", Input).value.strip()
         source = self.query_one("#function-source", Input).value.strip() or None
         problem = function_name_problem(name)
         if problem:
             self._say(f"Name: {problem}")
-            self.query_one("#function-name", Input).focus()
+            self.set_focus(self.query_one("#function-name", Input))
             return
-        try:
-            self.vault.add_function(name, source)
-        except FaasError as error:
-            self._say(str(error))
-            return
-        self.dismiss(name)
+        self.query_one("#create", Button).disabled = True
+        self.run_store(
+            self._add, name, source, then=lambda _: self.dismiss(name), failed=self._refused
+        )
+
+    def _refused(self, error: FaasError) -> None:
+        self.query_one("#create", Button).disabled = False
+        self._say(str(error))
+
+    def store_crashed(self) -> None:
+        self.query_one("#create", Button).disabled = False
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -1,28 +1,30 @@
 """What the Add a secret and Update value modals share: the keys, the editor, saving and wiping.
 
-After a save the value is removed from every widget before the modal closes; escape cancels.
+Saving runs off the UI thread through the one narrow callable the modal was given; after a save
+the value is removed from every widget before the modal closes; escape cancels. One line shows
+the current problem: the editor's live check while typing, the reason a save was refused after
+`ctrl+s` (cleared again by the next edit).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, RadioSet, Static, TextArea
 
-from faas_tui.core.errors import FaasError
 from faas_tui.core.values import SecretFormat
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import StoreModal
 from faas_tui.tui.widgets.value_editor import ValueEditor
 
 if TYPE_CHECKING:
+    from faas_tui.core.errors import FaasError
     from faas_tui.core.records import SecretInfo
-    from faas_tui.store.vault import Vault
-    from faas_tui.tui.app import FaasApp
 
 
 def value_bindings(save: str) -> list[Binding]:
@@ -36,20 +38,15 @@ def value_bindings(save: str) -> list[Binding]:
     ]
 
 
-class SecretValueModal(ModalScreen["SecretInfo | None"]):
+class SecretValueModal(StoreModal["SecretInfo | None"]):
     """Base of the value modals: subclasses add their head and say how to store the value."""
 
     SAVE_LABEL = "Save"
 
-    def __init__(self, vault: Vault, function: str, fmt: SecretFormat) -> None:
+    def __init__(self, function: str, fmt: SecretFormat) -> None:
         super().__init__()
-        self.vault = vault
         self.function = function
         self._initial_format = fmt
-
-    @property
-    def faas(self) -> FaasApp:
-        return cast("FaasApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="value-dialog"):
@@ -96,31 +93,55 @@ class SecretValueModal(ModalScreen["SecretInfo | None"]):
         self.editor.wipe()
         self.dismiss(None)
 
+    # --- one problem line ----------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(RadioSet.Changed)
+    def _edited(self) -> None:
+        """An edit makes a refused save's reason stale: the live check takes over again."""
+        self._say("")
+
+    # --- saving --------------------------------------------------------------------------------
+
     @on(Button.Pressed, "#save")
     def save(self) -> None:
+        if self.store_busy:
+            return  # the previous ctrl+s is still waiting for the store
         if not self.check_head():
             return
         problem = self.editor.problem()
         if problem:
-            self.editor.show_problem(problem)
             self._say(problem)
-            self.editor.text_area.focus()
+            self.set_focus(self.editor.text_area)
             return
-        try:
-            saved = self.store(self.editor.text, self.editor.fmt)
-        except FaasError as error:
-            self._say(str(error))
-            return
+        self.query_one("#save", Button).disabled = True
+        self.run_store(
+            self.saving(self.editor.text, self.editor.fmt), then=self._saved, failed=self._refused
+        )
+
+    def _saved(self, saved: SecretInfo) -> None:
         self.editor.wipe()
         self.dismiss(saved)
+
+    def _refused(self, error: FaasError) -> None:
+        self.query_one("#save", Button).disabled = False
+        self._say(str(error))
+
+    def store_crashed(self) -> None:
+        self.query_one("#save", Button).disabled = False
 
     def check_head(self) -> bool:
         """Whether the head's fields (the name) can be saved; shows why not."""
         return True
 
-    def store(self, value: str, fmt: SecretFormat) -> SecretInfo:
+    def saving(self, value: str, fmt: SecretFormat) -> Callable[[], SecretInfo]:
+        """The store call that saves the value (read on the UI thread, run off it)."""
         raise NotImplementedError
 
     def _say(self, text: str) -> None:
+        """Show why a save was refused, in place of the live check (empty: back to it)."""
         lines = text.strip().splitlines()
-        self.query_one("#save-problem", Static).update(lines[0] if lines else "")
+        line = self.query_one("#save-problem", Static)
+        line.update(lines[0] if lines else "")
+        self.editor.hide_live(bool(lines))

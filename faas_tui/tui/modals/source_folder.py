@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from faas_tui.core.errors import FaasError
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import StoreModal
 
 if TYPE_CHECKING:
-    from faas_tui.store.vault import Vault
+    from faas_tui.core.errors import FaasError
+
+SetSource = Callable[["str | None"], object]  # the folder, or None to clear it
 
 
-class SourceFolderModal(ModalScreen[bool]):
+class SourceFolderModal(StoreModal[bool]):
     """Returns True when the folder was saved (an empty field clears it)."""
 
     BINDINGS = [
@@ -27,9 +29,9 @@ class SourceFolderModal(ModalScreen[bool]):
     ]
     AUTO_FOCUS = "#source-path"
 
-    def __init__(self, vault: Vault, function: str, current: str | None) -> None:
+    def __init__(self, function: str, current: str | None, *, save: SetSource) -> None:
         super().__init__()
-        self.vault = vault
+        self._save = save
         self.function = function
         self.current = current or ""
 
@@ -59,14 +61,23 @@ class SourceFolderModal(ModalScreen[bool]):
     @on(Input.Submitted, "#source-path")
     @on(Button.Pressed, "#save")
     def save(self) -> None:
-        folder = self.query_one("#source-path", Input).value.strip() or None
-        try:
-            self.vault.set_source_dir(self.function, folder)
-        except FaasError as error:
-            lines = str(error).strip().splitlines()
-            self.query_one("#source-problem", Static).update(lines[0] if lines else "")
+        if self.store_busy:
             return
-        self.dismiss(True)
+        folder = self.query_one("#source-path", Input).value.strip() or None
+        self.query_one("#save", Button).disabled = True
+        self.run_store(self._save, folder, then=lambda _: self.dismiss(True), failed=self._refused)
+
+    def _refused(self, error: FaasError) -> None:
+        self.query_one("#save", Button).disabled = False
+        lines = str(error).strip().splitlines()
+        self.query_one("#source-problem", Static).update(lines[0] if lines else "")
+
+    def store_crashed(self) -> None:
+        self.query_one("#save", Button).disabled = False
+
+    @on(Input.Changed, "#source-path")
+    def _edited(self) -> None:
+        self.query_one("#source-problem", Static).update("")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

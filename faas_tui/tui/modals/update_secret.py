@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -12,7 +14,8 @@ from faas_tui.tui.modals.secret_value import SecretValueModal, value_bindings
 if TYPE_CHECKING:
     from faas_tui.core.records import SecretInfo
     from faas_tui.core.values import SecretFormat
-    from faas_tui.store.vault import Vault
+
+Update = Callable[[str, "SecretFormat"], "SecretInfo"]  # (value, format)
 
 
 class UpdateSecretModal(SecretValueModal):
@@ -21,9 +24,10 @@ class UpdateSecretModal(SecretValueModal):
     BINDINGS = value_bindings("Save")
     AUTO_FOCUS = "#value"
 
-    def __init__(self, vault: Vault, function: str, name: str, fmt: SecretFormat) -> None:
-        super().__init__(vault, function, fmt)
+    def __init__(self, function: str, name: str, fmt: SecretFormat, *, update: Update) -> None:
+        super().__init__(function, fmt)
         self.secret = name
+        self._update = update
 
     def compose_head(self) -> ComposeResult:
         yield Static(f"Update value of {self.secret}", classes="dialog-title", markup=False)
@@ -35,5 +39,5 @@ class UpdateSecretModal(SecretValueModal):
             markup=False,
         )
 
-    def store(self, value: str, fmt: SecretFormat) -> SecretInfo:
-        return self.vault.update_secret(self.function, self.secret, value, fmt)
+    def saving(self, value: str, fmt: SecretFormat) -> Callable[[], SecretInfo]:
+        return partial(self._update, value, fmt)

@@ -1,22 +1,34 @@
-"""What every unlocked screen shares: typed access to the app and its Vault, and read-only refusals.
+"""What every unlocked screen and modal shares: store calls off the UI thread, and read-only refusals.
 
-In read-only mode a change action stays in the footer, dimmed; pressing its key runs a hidden
-second binding on the same key that says why nothing happened.
+`run_store` is the one way a screen or modal calls the store. In read-only mode a change action is
+hidden from the footer, the help and the palette; pressing its key anyway runs a hidden second
+binding on the same key that says why nothing happened.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+import inspect
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.worker import Worker
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from faas_tui.core.errors import FaasError
+from faas_tui.tui.messages import StoreDone, StoreFailed
+from faas_tui.tui.widgets.store_waiting import StoreWaiting
 
 if TYPE_CHECKING:
     from faas_tui.store.vault import Vault
     from faas_tui.tui.app import FaasApp
 
+T = TypeVar("T")
 REFUSE = "refuse_change"
+STORE_GROUP = "store"
+RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
+SHOW_WAITING_AFTER_S = 0.2  # a quick call finishes before the line would flash up
 
 
 def refusals(*keys: str) -> list[Binding]:
@@ -24,14 +36,98 @@ def refusals(*keys: str) -> list[Binding]:
     return [Binding(key, REFUSE, show=False, system=True) for key in keys]
 
 
-class VaultScreen(Screen[None]):
-    """A screen that works on the unlocked Vault. `CHANGE_ACTIONS` are refused when read-only."""
-
-    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+class StoreCalls:
+    """Mixed into a Screen: `run_store` calls the store in a thread worker behind a visible
+    "waiting for the store…" line, then hands the result (or the refusal) back on the UI thread."""
 
     @property
     def faas(self) -> FaasApp:
-        return cast("FaasApp", self.app)
+        return cast("FaasApp", cast("Screen[Any]", self).app)
+
+    def run_store(
+        self,
+        call: Callable[..., T],
+        *args: object,
+        then: Callable[[T], object],
+        failed: Callable[[FaasError], object] | None = None,
+    ) -> Worker[None]:
+        """Run `call(*args)` off the UI thread; `then(result)` or `failed(error)` on it.
+
+        Without `failed`, a refusal is one notification. A write waiting on another process's
+        lock keeps the screen answering keys while the waiting line is shown.
+        """
+        screen = cast("Screen[Any]", self)
+        screen.set_timer(SHOW_WAITING_AFTER_S, self._waiting_due)
+        return screen.run_worker(
+            partial(self._call_store, call, args, then, failed),
+            name=getattr(call, "__name__", "store call"),
+            group=STORE_GROUP,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _call_store(
+        self,
+        call: Callable[..., T],
+        args: tuple[object, ...],
+        then: Callable[[T], object],
+        failed: Callable[[FaasError], object] | None,
+    ) -> None:
+        screen = cast("Screen[Any]", self)
+        try:
+            result = call(*args)
+        except FaasError as error:
+            screen.post_message(StoreFailed(error, failed))
+            return
+        screen.post_message(StoreDone(result, then))
+
+    @property
+    def store_busy(self) -> bool:
+        """Whether a store call of this screen is still running."""
+        screen = cast("Screen[Any]", self)
+        return any(
+            worker.group == STORE_GROUP and worker.node is screen and worker.state in RUNNING
+            for worker in screen.app.workers
+        )
+
+    def _waiting_due(self) -> None:
+        if self.store_busy:
+            self._show_waiting(True)
+
+    def _show_waiting(self, waiting: bool) -> None:
+        screen = cast("Screen[Any]", self)
+        found = screen.query(StoreWaiting)
+        if found:
+            found.first().display = waiting
+        elif waiting:
+            screen.mount(StoreWaiting())
+
+    def on_store_done(self, message: StoreDone) -> None:
+        message.stop()
+        message.then(message.result)
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        message.stop()
+        if message.then is not None:
+            message.then(message.error)
+        else:
+            self.faas.report(message.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.faas.worker_failed(event)
+        if event.worker.group == STORE_GROUP:
+            self._show_waiting(self.store_busy)
+            if event.state is WorkerState.ERROR:
+                self.store_crashed()
+
+    def store_crashed(self) -> None:
+        """A store call died of an unexpected error (already reported): re-enable the screen."""
+
+
+class VaultScreen(StoreCalls, Screen[None]):
+    """A screen that works on the unlocked Vault. `CHANGE_ACTIONS` are refused when read-only."""
+
+    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def vault(self) -> Vault:
@@ -47,12 +143,21 @@ class VaultScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == REFUSE:
             return self.read_only
-        if action in self.CHANGE_ACTIONS and self.read_only:
-            return None  # shown dimmed; the hidden refusal binding answers the key
-        return True
+        # a change is hidden when read-only; the hidden refusal binding answers its key
+        return not (action in self.CHANGE_ACTIONS and self.read_only)
 
     def action_refuse_change(self) -> None:
         self.faas.refuse_read_only()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.faas.worker_failed(event)
+    def reopen(self) -> Callable[[], object] | None:
+        """How to show this screen again after the app was locked and unlocked (None: not)."""
+        if any(
+            parameter.default is inspect.Parameter.empty
+            for parameter in inspect.signature(type(self)).parameters.values()
+        ):
+            return None
+        return lambda: self.faas.push_screen(type(self)())
+
+
+class StoreModal(StoreCalls, ModalScreen[T]):
+    """A modal that calls the store through the narrow callable it was given."""

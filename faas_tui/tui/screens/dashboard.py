@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import last_deploy, plural
-from faas_tui.tui.messages import FunctionsLoaded, VaultChanged, WorkFailed
+from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import VaultScreen, refusals
 from faas_tui.tui.widgets.fast_table import FastTable
@@ -79,20 +79,7 @@ class DashboardScreen(VaultScreen):
     # --- loading and filtering ---------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="functions", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            self.post_message(FunctionsLoaded(self.vault.list_functions()))
-        except FaasError as error:
-            self.post_message(WorkFailed(error))
-
-    def on_functions_loaded(self, message: FunctionsLoaded) -> None:
-        self._show(message.functions)
-
-    def on_work_failed(self, message: WorkFailed) -> None:
-        self.faas.report(message.error)
+        self.run_store(self.vault.list_functions, then=self._show)
 
     def _show(self, functions: list[FunctionInfo]) -> None:
         self._seen = self.faas.changes
@@ -124,7 +111,11 @@ class DashboardScreen(VaultScreen):
         if shown != total:
             parts.insert(0, f"showing {shown} of {total}")
         if not total:
-            parts = ["No functions yet: press n to create one."]
+            parts = [
+                "No functions yet (read-only: none can be created here)."
+                if self.read_only
+                else "No functions yet: press n to create one."
+            ]
         self.query_one("#dash-status", Static).update(" · ".join(parts))
 
     @property
@@ -138,13 +129,13 @@ class DashboardScreen(VaultScreen):
     # --- actions -----------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
         if field.value:
             field.value = ""
-        self.query_one("#functions", DataTable).focus()
+        self.set_focus(self.query_one("#functions", DataTable))
 
     @on(DataTable.RowSelected, "#functions")
     def _row_selected(self) -> None:
@@ -159,12 +150,14 @@ class DashboardScreen(VaultScreen):
             self.notify("No function to open: press n to create one.")
             return
         info = next((f for f in self._functions if f.name == name), None)
+        # back from the function, keys go to the list again, not into the filter
+        self.set_focus(self.query_one("#functions", DataTable))
         self.faas.open_function(name, info)
 
     def action_new_function(self) -> None:
         from faas_tui.tui.modals.new_function import NewFunctionModal
 
-        self.app.push_screen(NewFunctionModal(self.vault), self._function_created)
+        self.app.push_screen(NewFunctionModal(add=self.vault.add_function), self._function_created)
 
     def _function_created(self, name: str | None) -> None:
         if name is None:
@@ -172,16 +165,7 @@ class DashboardScreen(VaultScreen):
         self.post_message(VaultChanged(name))
         self.query_one("#filter", Input).value = ""
         self.notify(f"Created function {name}.")
-        self._reload_and_select(name)
-
-    @work(thread=True, exclusive=True, group="functions", exit_on_error=False)
-    def _reload_and_select(self, name: str) -> None:
-        try:
-            functions = self.vault.list_functions()
-        except FaasError as error:
-            self.post_message(WorkFailed(error))
-            return
-        self.app.call_from_thread(self._show_and_select, functions, name)
+        self.run_store(self.vault.list_functions, then=partial(self._show_and_select, name=name))
 
     def _show_and_select(self, functions: list[FunctionInfo], name: str) -> None:
         self._show(functions)
@@ -205,13 +189,10 @@ class DashboardScreen(VaultScreen):
         )
 
     def _delete(self, name: str, confirmed: bool | None) -> None:
-        if not confirmed:
-            return
-        try:
-            self.vault.delete_function(name)
-        except FaasError as error:
-            self.faas.report(error)
-            return
+        if confirmed:
+            self.run_store(self.vault.delete_function, name, then=lambda _: self._deleted(name))
+
+    def _deleted(self, name: str) -> None:
         self.post_message(VaultChanged(name))
         self.notify(f"Deleted function {name}. This cannot be undone.")
         self.action_reload()

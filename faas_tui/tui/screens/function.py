@@ -5,9 +5,11 @@ The secret table shows names and metadata only; a value is never read here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -21,9 +23,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import plural, usage_snippet, utc, when
-from faas_tui.tui.messages import FunctionLoaded, VaultChanged, WorkFailed
+from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.screens.base import VaultScreen, refusals
 from faas_tui.tui.widgets.fast_table import FastTable
 
@@ -108,6 +109,10 @@ class FunctionScreen(VaultScreen):
         if self.is_mounted:
             self._load()
 
+    def reopen(self) -> Callable[[], object] | None:
+        function = self.function
+        return lambda: self.faas.open_function(function)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="fn-title", markup=False)
@@ -152,7 +157,7 @@ class FunctionScreen(VaultScreen):
         self.query_one("#fn-tabs", TabbedContent).active = "settings"
         table = self.query_one("#secrets", FastTable)
         table.clear()  # the previous function's rows: the cursor starts at the top
-        table.focus()
+        self.set_focus(table)
         self.refresh_secrets()
         if self.info is None:
             self.refresh_function()
@@ -162,14 +167,19 @@ class FunctionScreen(VaultScreen):
     # --- loading -----------------------------------------------------------------------------
 
     def refresh_secrets(self, select: str | None = None) -> None:
-        """Re-read the secret list (names and metadata; a function has tens, so it is quick)."""
-        table = self.query_one("#secrets", FastTable)
+        """Re-read the secret list (names and metadata, never a value)."""
         keep = select or self.selected
-        try:
-            self.secrets = self.vault.list_secrets(self.function)
-        except FaasError as error:
-            self.faas.report(error)
-            return
+        self.run_store(
+            self.vault.list_secrets,
+            self.function,
+            then=partial(self._show_secrets, self.function, keep),
+        )
+
+    def _show_secrets(self, function: str, keep: str | None, secrets: list[SecretInfo]) -> None:
+        if function != self.function:
+            return  # an answer for the function shown before
+        self.secrets = secrets
+        table = self.query_one("#secrets", FastTable)
         table.set_rows(
             [
                 (
@@ -188,22 +198,15 @@ class FunctionScreen(VaultScreen):
         self._show_overview()
         self.faas.show_integrity_warnings()
 
-    @work(thread=True, exclusive=True, group="function-info", exit_on_error=False)
     def refresh_function(self) -> None:
-        """Re-read the deploy state (counted over the store, so off the UI thread)."""
-        try:
-            self.post_message(FunctionLoaded(self.vault.get_function(self.function)))
-        except FaasError as error:
-            self.post_message(WorkFailed(error))
+        """Re-read the deploy state (pending count, last deployment)."""
+        self.run_store(self.vault.get_function, self.function, then=self._function_loaded)
 
-    def on_function_loaded(self, message: FunctionLoaded) -> None:
-        if message.info.name != self.function:
+    def _function_loaded(self, info: FunctionInfo) -> None:
+        if info.name != self.function:
             return  # an answer for the function shown before
-        self.info = message.info
+        self.info = info
         self._show_function()
-
-    def on_work_failed(self, message: WorkFailed) -> None:
-        self.faas.report(message.error)
 
     def _changed(self, select: str | None = None) -> None:
         self.post_message(VaultChanged(self.function))
@@ -280,7 +283,7 @@ class FunctionScreen(VaultScreen):
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#fn-tabs", TabbedContent).active = tab
         if tab == "settings":
-            self.query_one("#secrets", DataTable).focus()
+            self.set_focus(self.query_one("#secrets", DataTable))
 
     def action_system_secrets(self) -> None:
         from faas_tui.tui.screens.system_secrets import SystemSecretsScreen
@@ -298,7 +301,13 @@ class FunctionScreen(VaultScreen):
     def action_add_secret(self) -> None:
         from faas_tui.tui.modals.add_secret import AddSecretModal
 
-        self.app.push_screen(AddSecretModal(self.vault, self.function), self._secret_saved)
+        vault, function = self.vault, self.function
+        modal = AddSecretModal(
+            function,
+            create=partial(vault.add_secret, function),
+            taken=lambda: [s.name for s in vault.list_secrets(function, include_system=True)],
+        )
+        self.app.push_screen(modal, self._secret_saved)
 
     def action_update_secret(self) -> None:
         name = self.selected
@@ -308,8 +317,9 @@ class FunctionScreen(VaultScreen):
         from faas_tui.tui.modals.update_secret import UpdateSecretModal
 
         current = next(info for info in self.secrets if info.name == name)
+        update = partial(self.vault.update_secret, self.function, name)
         self.app.push_screen(
-            UpdateSecretModal(self.vault, self.function, name, current.format),
+            UpdateSecretModal(self.function, name, current.format, update=update),
             self._secret_saved,
         )
 
@@ -327,11 +337,14 @@ class FunctionScreen(VaultScreen):
         if name is None:
             self.notify("No secret selected.")
             return
-        try:
-            bound = self.vault.deployments_binding(self.function, name)
-        except FaasError as error:
-            self.faas.report(error)
-            return
+        self.run_store(
+            self.vault.deployments_binding,
+            self.function,
+            name,
+            then=partial(self._confirm_delete, name),
+        )
+
+    def _confirm_delete(self, name: str, bound: list[int]) -> None:
         from faas_tui.tui.modals.confirm_delete import ConfirmDeleteModal
 
         if bound:
@@ -352,13 +365,15 @@ class FunctionScreen(VaultScreen):
         )
 
     def _delete(self, name: str, confirmed: bool | None) -> None:
-        if not confirmed:
-            return
-        try:
-            broken = self.vault.delete_secret(self.function, name)
-        except FaasError as error:
-            self.faas.report(error)
-            return
+        if confirmed:
+            self.run_store(
+                self.vault.delete_secret,
+                self.function,
+                name,
+                then=partial(self._deleted, name),
+            )
+
+    def _deleted(self, name: str, broken: list[int]) -> None:
         self._changed()
         if broken:
             numbers = ", ".join(f"#{n}" for n in broken)
@@ -372,11 +387,9 @@ class FunctionScreen(VaultScreen):
 
     @on(Button.Pressed, "#deploy")
     def action_deploy(self) -> None:
-        try:
-            number = self.vault.deploy(self.function)
-        except FaasError as error:
-            self.faas.report(error)
-            return
+        self.run_store(self.vault.deploy, self.function, then=self._deployed)
+
+    def _deployed(self, number: int) -> None:
         self._changed()
         self.notify(
             f"Deployed {self.function}: deployment #{number} binds the current secrets.",
@@ -387,7 +400,10 @@ class FunctionScreen(VaultScreen):
     def action_import_secrets(self) -> None:
         from faas_tui.tui.modals.import_secrets import ImportModal
 
-        self.app.push_screen(ImportModal(self.vault, self.function), self._imported)
+        modal = ImportModal(
+            self.function, import_secrets=partial(self.vault.import_secrets, self.function)
+        )
+        self.app.push_screen(modal, self._imported)
 
     def _imported(self, plan: ImportPlan | None) -> None:
         if plan is None:
@@ -404,8 +420,9 @@ class FunctionScreen(VaultScreen):
         from faas_tui.tui.modals.source_folder import SourceFolderModal
 
         current = self.info.source_dir if self.info else None
+        save = partial(self.vault.set_source_dir, self.function)
         self.app.push_screen(
-            SourceFolderModal(self.vault, self.function, current), self._source_saved
+            SourceFolderModal(self.function, current, save=save), self._source_saved
         )
 
     def _source_saved(self, saved: bool | None) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from faas_tui.core.errors import FaasError
 from faas_tui.tui.screens.base import VaultScreen
+
+if TYPE_CHECKING:
+    from faas_tui.core.records import SecretInfo
 
 DESCRIPTION_WIDTH = 36
 WARNING = (
@@ -41,13 +45,15 @@ class SystemSecretsScreen(VaultScreen):
 
     def on_mount(self) -> None:
         self.sub_title = f"System secrets · {self.function}"
+        self.query_one(DataTable).focus()
+        self.run_store(self.vault.list_system_secrets, self.function, then=self._show)
+
+    def reopen(self) -> Callable[[], object] | None:
+        function = self.function
+        return lambda: self.faas.push_screen(SystemSecretsScreen(function))
+
+    def _show(self, secrets: list[SecretInfo]) -> None:
         table: DataTable[str] = self.query_one(DataTable)
-        table.focus()
-        try:
-            secrets = self.vault.list_system_secrets(self.function)
-        except FaasError as error:
-            self.faas.report(error)
-            return
         for info in secrets:  # one scope per line and a wrapped description: fits 80 columns
             table.add_row(
                 info.name,

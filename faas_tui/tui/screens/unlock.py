@@ -58,8 +58,10 @@ class UnlockScreen(Screen[None]):
     """Asks for the passphrase and unlocks the store in a worker; says so when it is wrong."""
 
     BINDINGS = [
-        # priority: the footer shows it even while a passphrase field has focus
+        # priority: the footer shows it even while a passphrase field has focus; the footer
+        # says Create or Unlock, as the button does
         Binding("enter", "unlock", "Unlock", priority=True, id="unlock.submit"),
+        Binding("enter", "create", "Create", priority=True, id="unlock.create"),
     ]
     AUTO_FOCUS = "#passphrase"
 
@@ -74,6 +76,13 @@ class UnlockScreen(Screen[None]):
     @property
     def faas(self) -> FaasApp:
         return cast("FaasApp", self.app)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "unlock":
+            return not self.creating
+        if action == "create":
+            return self.creating
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,7 +124,7 @@ class UnlockScreen(Screen[None]):
         if self._auto_unlock:
             self.unlock()
         else:
-            self.query_one("#unlock-button", Button).focus()
+            self.set_focus(self.query_one("#unlock-button", Button))
 
     def _set_creating(self, creating: bool) -> None:
         self.creating = creating
@@ -135,6 +144,7 @@ class UnlockScreen(Screen[None]):
             title.update("Unlock the store")
             intro.update("Type the store's passphrase.")
             button.label = "Unlock"
+        self.refresh_bindings()
 
     @work(thread=True, group="unlock-warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
@@ -166,6 +176,9 @@ class UnlockScreen(Screen[None]):
     def action_unlock(self) -> None:
         after_typing(self, self.unlock)  # enter is a priority key: wait for the typed passphrase
 
+    def action_create(self) -> None:
+        after_typing(self, self.unlock)
+
     @on(Button.Pressed, "#unlock-button")
     def unlock(self) -> None:
         if self.busy:
@@ -177,11 +190,11 @@ class UnlockScreen(Screen[None]):
         confirm_input = self.query_one("#confirm", Input)
         passphrase = passphrase_input.value
         if self.creating and self.focused is passphrase_input and not confirm_input.value:
-            confirm_input.focus()  # enter after the first passphrase moves to the second
+            self.set_focus(confirm_input)  # enter after the first passphrase moves to the second
             return
         if not passphrase:
             self._say("Type the passphrase first.")
-            passphrase_input.focus()
+            self.set_focus(passphrase_input)
             return
         if self.creating:
             if self.faas.read_only:
@@ -190,7 +203,7 @@ class UnlockScreen(Screen[None]):
             if passphrase != confirm_input.value:
                 confirm_input.value = ""
                 self._say("The two passphrases differ. Type the same passphrase twice.")
-                confirm_input.focus()
+                self.set_focus(confirm_input)
                 return
         passphrase_input.value = ""
         confirm_input.value = ""
@@ -245,7 +258,7 @@ class UnlockScreen(Screen[None]):
             text = str(error).strip().splitlines()
             self._say(text[0] if text else "The store could not be opened.")
         if not self.faas.key_file:
-            self.query_one("#passphrase", Input).focus()
+            self.set_focus(self.query_one("#passphrase", Input))
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -9,7 +9,8 @@ from textual.widgets import Static
 
 from faas_tui.core.names import normalise_secret_name, secret_name_problem
 
-HINT = "Spaces, dashes and dots become _ and letters are uppercased as you type."
+# The field keeps what was typed (a paste stays as pasted); this line shows the stored name.
+HINT = "Stored in capitals: spaces, dashes and dots become _ (the name shows here as you type)."
 
 
 class NamePreview(Static):
@@ -23,12 +24,10 @@ class NamePreview(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(HINT, id=id, markup=False)
         self.problem: str | None = "type a name"
-        self.name_preview = ""
 
     def show(self, typed: str, existing: Collection[str] = ()) -> None:
         """Update the preview for what the user has typed so far."""
         name = normalise_secret_name(typed)
-        self.name_preview = name
         if not typed.strip():
             self.problem = "type a name"
             self.remove_class("-invalid")

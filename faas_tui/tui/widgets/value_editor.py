@@ -36,6 +36,7 @@ class ValueEditor(Vertical):
     ) -> None:
         super().__init__(id=id)
         self.fmt = fmt
+        self._live_hidden = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="format-row"):
@@ -76,7 +77,6 @@ class ValueEditor(Vertical):
 
     @on(RadioSet.Changed, "#format")
     def _format_changed(self, event: RadioSet.Changed) -> None:
-        event.stop()
         json = event.pressed.id == "fmt-json"
         self.fmt = SecretFormat.JSON if json else SecretFormat.PLAINTEXT
         self.text_area.show_line_numbers = json
@@ -84,8 +84,7 @@ class ValueEditor(Vertical):
         self.validate_live()
 
     @on(TextArea.Changed, "#value")
-    def _value_changed(self, event: TextArea.Changed) -> None:
-        event.stop()
+    def _value_changed(self) -> None:
         self.validate_live()
 
     def validate_live(self) -> None:
@@ -100,13 +99,12 @@ class ValueEditor(Vertical):
         else:
             text = ""
         line.update(text)
-        line.display = bool(text)
+        line.display = bool(text) and not self._live_hidden
 
-    def show_problem(self, problem: str) -> None:
-        line = self.query_one("#value-problem", Static)
-        line.remove_class("-ok")
-        line.update(problem)
-        line.display = True
+    def hide_live(self, hidden: bool) -> None:
+        """Hide the live check while the modal shows why a save was refused (one problem line)."""
+        self._live_hidden = hidden
+        self.validate_live()
 
     def generate(self) -> None:
         """A strong random value: replaces Plaintext; JSON gets a quoted token (or an object)."""
