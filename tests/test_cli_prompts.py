@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import sqlite3
 import time
 from pathlib import Path
 
@@ -99,6 +100,13 @@ def test_passwd_asks_for_the_current_and_twice_for_the_new_passphrase(tmp_path: 
     assert term.exit_code() == 0
     assert FIRST.encode() not in term.seen and SECOND.encode() not in term.seen
     Vault.open(str(store), passphrase=SECOND).close()
+    # the console script derives the new key with the default Argon2id parameters, never weak ones
+    conn = sqlite3.connect(store)
+    try:
+        query = "SELECT kdf_memory_kib, kdf_iterations FROM key_slot WHERE kind = 'passphrase'"
+        assert conn.execute(query).fetchall() == [(64 * 1024, 3)]
+    finally:
+        conn.close()
 
 
 def test_a_delete_is_confirmed_by_typing_the_name_on_the_terminal(tmp_path: Path) -> None:
