@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faas_tui import cli
-from faas_tui.cli import prompts
+from faas_tui.cli import parser, prompts
 from faas_tui.core.errors import FaasError
 from faas_tui.core.names import function_name_problem, normalise_secret_name
 from faas_tui.core.values import SecretFormat
@@ -312,7 +312,7 @@ def incli(store: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("FAAS_TUI_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("FAAS_TUI_NEW_PASSPHRASE", "x")  # too short: passwd is refused
     monkeypatch.setattr(prompts, "has_terminal", lambda: False)
-    monkeypatch.setattr(cli, "cmd_app", _refuse_app)
+    monkeypatch.setattr(parser, "cmd_app", _refuse_app)
     monkeypatch.setattr(os, "execvpe", _refuse_exec)
     monkeypatch.chdir(tmp_path)
     runner = Cli(store)
