@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from faas_tui.core.kinds import SecretKind
 from faas_tui.core.values import SecretFormat
 
 DEFAULT_CACHE_TTL = 300  # seconds: the runtime client's default cache lifetime (SPEC §1)
@@ -38,7 +39,7 @@ class SecretInfo:
 
     @property
     def is_system(self) -> bool:
-        return self.kind == "system"
+        return self.kind == SecretKind.SYSTEM
 
     def cached_until(self, ttl: int = DEFAULT_CACHE_TTL) -> datetime | None:
         """For a pending change: until when cached readers may still see the old value."""

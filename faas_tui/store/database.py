@@ -17,7 +17,6 @@ from faas_tui.core import constants
 from faas_tui.core.errors import StoreError
 from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
     display_store,
-    resolve_store,
     sqlite_path,
     store_file_exists,
     to_url,

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from faas_tui.core.kinds import SecretKind
+
 
 def _blob(nullable: bool = False) -> Column:
     return Column(LargeBinary, nullable=nullable)
@@ -30,7 +32,7 @@ class KeySlot(SQLModel, table=True):
     __tablename__ = "key_slot"
 
     id: str = Field(primary_key=True)
-    kind: str  # "passphrase" or "key-file"
+    kind: str  # a SlotKind value
     label: str = ""
     salt: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
     kdf_memory_kib: int | None = None
@@ -62,7 +64,7 @@ class Secret(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("function.id", ondelete="CASCADE"), index=True)
     )
     name: str
-    kind: str = "user"  # "user" or "system"
+    kind: str = SecretKind.USER  # a SecretKind value
     format: str = "plaintext"
     version: int = 1
     created_at: datetime

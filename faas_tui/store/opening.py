@@ -45,9 +45,7 @@ def initialise(
             store_id=store_id, schema_version=SCHEMA_VERSION, created_at=now, manifest_mac=b""
         )
     )
-    slots.add_slot(
-        s, store_id, data_key, kek, SlotKind.PASSPHRASE, label="passphrase", now=now, params=params
-    )
+    slots.add_passphrase_slot(s, store_id, data_key, kek, params, now)
 
 
 def unlock(

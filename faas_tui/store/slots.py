@@ -56,9 +56,15 @@ def replace_passphrase_slot(
 ) -> None:
     """`passwd`: the old passphrase slot goes, a new one under the new passphrase comes."""
     s.execute(delete(KeySlot).where(KeySlot.kind == SlotKind.PASSPHRASE))
-    add_slot(
-        s, store_id, data_key, kek, SlotKind.PASSPHRASE, label="passphrase", now=now, params=params
-    )
+    add_passphrase_slot(s, store_id, data_key, kek, params, now)
+
+
+def add_passphrase_slot(
+    s: Session, store_id: str, data_key: SecretKey, kek: SecretKey, params: KdfParams, now: datetime
+) -> None:
+    """The passphrase's slot, with the Argon2id parameters its key was derived with."""
+    kind = SlotKind.PASSPHRASE
+    add_slot(s, store_id, data_key, kek, kind, label=kind.value, now=now, params=params)
 
 
 def rekey(s: Session, store_id: str, kek: SecretKey, new_key: SecretKey) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from faas_tui.core.errors import SecretNotFoundError, UnboundNameError
+from faas_tui.core.kinds import SecretKind
 from faas_tui.core.names import function_name, normalise_secret_name
 from faas_tui.toolbelt.notices import (
     StoreIntegrityWarning,
@@ -74,7 +75,8 @@ class BoundEnv(Mapping[str, Any]):
                 f"{self._function} deployment #{self._deployment} binds no secret named {name}: "
                 f"add it, then redeploy (`faas-tui deploy {self._function}`)"
             )
-        if self._stored[key].kind == "system":  # it works, but the user should know why not to
+        # a system secret works, but the user should know why not to use it
+        if self._stored[key].kind == SecretKind.SYSTEM:
             warnings.warn(
                 SystemSecretWarning(system_secret_message(self._function, key)),
                 stacklevel=3,  # the caller of __getitem__ or __getattr__

@@ -21,6 +21,7 @@ from faas_tui.core.errors import (
     ValidationError,
     WrongKeyError,
 )
+from faas_tui.core.kinds import SecretKind
 from faas_tui.core.names import function_name, secret_name
 from faas_tui.toolbelt.notices import (
     StoreIntegrityWarning,
@@ -170,7 +171,7 @@ class SecretClient:
                 self._emit_integrity_warnings(stacklevel=4)
             value = decode(stored.text, stored.format)
             flags = (_JSON if stored.format == JSON else 0) | (
-                _SYSTEM if stored.kind == "system" else 0
+                _SYSTEM if stored.kind == SecretKind.SYSTEM else 0
             )
             entry: Entry = (monotonic() + self._ttl, value, flags)
             if self._ttl > 0:

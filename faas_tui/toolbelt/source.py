@@ -19,7 +19,7 @@ class StoredValue(NamedTuple):
     """One decrypted value as the store holds it: the text and its authenticated format."""
 
     name: str
-    kind: str  # "user" or "system"
+    kind: str  # a SecretKind value
     text: str
     format: str
 

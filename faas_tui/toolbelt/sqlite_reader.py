@@ -1,8 +1,10 @@
 """The lean reader of a SQLite store: stdlib `sqlite3` opened read-only, and AES-GCM. No SQLAlchemy.
 
-This is a function's cold start, so it imports only `faas_tui.core` and `faas_tui.store.crypto`.
-It reads the tables the Vault writes (faas_tui/store/models.py) with the same associated data and
-manifest MAC (`crypto.value_aad`, `crypto.function_manifest`), so the two cannot drift apart.
+This is a function's cold start, so it imports only `faas_tui.core`, `faas_tui.store.crypto` and
+`faas_tui.store.keyring` (the Vault's own unlocking, which needs no SQLAlchemy). It reads the tables
+the Vault writes (faas_tui/store/models.py) with the same associated data and manifest MAC
+(`crypto.value_aad`, `crypto.function_manifest`), and raises the same texts
+(`faas_tui.core.messages`), so the two readers cannot drift apart.
 
 Integrity checks on this path:
 - every value is authenticated by AES-GCM with its store, function, name, version and format;
