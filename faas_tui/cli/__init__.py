@@ -1,7 +1,7 @@
 """The `faas-tui` command line: parses arguments, calls the Vault, prints. No business rules here.
 
 `main` is the console script and `python -m faas_tui`. Errors print one line `error: …` on stderr
-with the tool's exit code (docs/architecture.md lists them), never a traceback. Heavy modules
+with the exit code of the README's table (0-5), never a traceback. Heavy modules
 (SQLAlchemy, Textual) are imported only by the commands that need them.
 """
 
