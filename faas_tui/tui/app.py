@@ -131,6 +131,10 @@ class FaasApp(App[int]):
             return
         await super().on_event(event)
 
+    def hold_keys(self, held: bool) -> None:
+        """Hold the keys typed meanwhile (while unlocking) for the screen that follows."""
+        self._typeahead.hold(held)
+
     @property
     def keys_pending(self) -> bool:
         """Whether keys read from the terminal are still waiting to be routed."""
@@ -144,6 +148,7 @@ class FaasApp(App[int]):
         reopen, self._reopen = self._reopen, []
         for show in reopen:  # back where the user was before the lock
             show()
+        self.hold_keys(False)  # keys typed while unlocking go to the dashboard
         self.show_integrity_warnings()
 
     def worker_failed(self, event: Worker.StateChanged) -> bool:

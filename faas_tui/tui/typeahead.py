@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 Route = Callable[[events.Key], Awaitable[None]]
 MAX_ROUNDS = 8  # a widget that never runs dry (an animation) does not hold the keys for long
 MAX_PASSES = 4
+UNHELD = frozenset({"ctrl+q"})  # quitting is never held back
 
 
 class TypeAhead:
@@ -35,6 +36,7 @@ class TypeAhead:
         self._route = route
         self._keys: deque[events.Key] = deque()
         self._busy = False
+        self._held = False
 
     @property
     def pending(self) -> bool:
@@ -43,18 +45,43 @@ class TypeAhead:
 
     async def key(self, event: events.Key) -> None:
         """A key read from the terminal: route it now, or after the keys before it."""
+        if self._held and event.key in UNHELD:
+            await self._route(event)
+            return
         self._keys.append(event)
         if not self._busy:
             await self._next()
 
+    def hold(self, held: bool) -> None:
+        """Keep the keys typed while the screen cannot take them (unlocking): they go to the
+        screen that follows, once it has mounted and taken focus. ctrl+q still quits."""
+        self._held = held
+        if not held and not self._busy:
+            self._busy = True
+            self._visit([self._app.screen, self._app], 0, 0, 0)
+
     async def _next(self) -> None:
-        while self._keys and not self._busy:
+        while self._keys and not self._busy and not self._held:
             event = self._keys.popleft()
             self._busy = True
             app = self._app
             target: DOMNode = app.focused or app.screen
+            plain = self._plain(event)
             await self._route(event)
+            while plain and self._keys and self._plain(self._keys[0]):
+                await self._route(self._keys.popleft())  # a run of text: no need to wait
             self._visit(self._chain(target), 0, 0, 0)
+
+    def _plain(self, event: events.Key) -> bool:
+        """A character for the text field that has focus, bound to nothing: it cannot move
+        the focus or open a screen, so the next such character need not wait for it."""
+        from textual.widgets import Input, TextArea
+
+        return (
+            event.is_printable
+            and isinstance(self._app.focused, Input | TextArea)
+            and event.key not in self._app.screen.active_bindings
+        )
 
     @staticmethod
     def _chain(node: DOMNode | None) -> list[MessagePump]:

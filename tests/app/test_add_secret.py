@@ -224,3 +224,31 @@ async def test_ctrl_s_right_after_a_paste_saves_the_whole_value(store: str, seed
         await burst(pilot, "pasted-value-0123456789", "ctrl+s")
         assert screen_name(app) == "FunctionScreen"
     assert seeded.read_secret("billing", "PASTED") == "pasted-value-0123456789"
+
+
+async def test_one_line_shows_the_current_problem_and_a_refused_saves_reason_goes_stale(
+    store: str, seeded: Vault
+) -> None:
+    app = build_app(store, seeded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_add(pilot)
+        await fill(pilot, "#key", "conf")
+        await pilot.press("ctrl+t")
+        await fill(pilot, "#value", '{"a": }')
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen_name(app) == "AddSecretModal"
+        shown = [
+            str(line.render())
+            for line in app.screen.query("#value-problem, #save-problem").results(Static)
+            if line.display and str(line.render())
+        ]
+        assert len(shown) == 1 and "line 1" in shown[0]  # the error once, not twice
+        await pilot.press("end")
+        app.screen.query_one("#value", TextArea).load_text('{"a": 1}')
+        await settle(pilot)
+        assert str(app.screen.query_one("#save-problem").render()) == ""  # not stale
+        assert "valid JSON object" in problem(app)
+        await fill(pilot, "#value", '{"a": }')
+        await settle(pilot)
+        assert "line 1" in problem(app)  # the live check follows the typing again

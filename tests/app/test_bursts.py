@@ -72,3 +72,14 @@ async def test_back_from_a_function_opened_through_the_filter_keys_go_to_the_lis
         assert screen_name(app) == "AuditScreen"  # `a` was a key, not a letter in the filter
         await typed(pilot, "<escape>")
         assert app.screen.query_one("#filter", Input).value == "mail"
+
+
+async def test_keys_typed_while_unlocking_go_to_the_dashboard_that_follows(store: str) -> None:
+    seeded_vault(store).close()
+    app = build_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await typed(pilot, PASSPHRASE, "<enter>", "n", "typed-ahead", "<ctrl+s>")
+        assert screen_name(app) == "DashboardScreen"
+    with Vault.open(store, passphrase=PASSPHRASE) as vault:
+        assert "typed-ahead" in [info.name for info in vault.list_functions()]

@@ -1,10 +1,12 @@
 """End to end: the installed `faas-tui` in a real terminal (tmux): unlock, add a secret, delete one,
-quit; the value never shows in the pane or its history once it is saved."""
+quit; the value never shows in the pane or its history once it is saved. Keys sent in one burst
+land where typed, a closed terminal removes the demo store, a locked store does not freeze it."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -57,10 +59,6 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared:\n{self.pane()}")
 
-    def settle(self) -> None:
-        """A moment for a new screen to take focus: keys sent before that are not typed."""
-        time.sleep(0.7)
-
     def wait_gone(self, text: str, timeout: float = 30.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -90,6 +88,15 @@ def terminal(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> I
         subprocess.run(["tmux", "kill-server"], env=full_env, capture_output=True)
 
 
+def poll(predicate, timeout: float = 30.0, what: str = "") -> None:
+    """Wait until `predicate()` is true, looking every 0.2 s; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what or predicate}")
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     """The app on a seeded store, asking for its passphrase."""
@@ -108,7 +115,6 @@ def test_demo_opens_on_sample_data_and_removes_its_throw_away_store_on_quit(
         pane = tmux.wait_for("hubspot-sync")
         assert "billing" in pane and "image-resizer" in pane
         assert [p.name for p in temp.iterdir() if p.name.startswith("faas-tui-demo-")]
-        tmux.settle()
         tmux.keys("C-q")
         tmux.wait_for("EXITED=0")
         assert not [p for p in temp.iterdir() if p.name.startswith("faas-tui-demo-")]
@@ -116,17 +122,13 @@ def test_demo_opens_on_sample_data_and_removes_its_throw_away_store_on_quit(
 
 def test_unlock_add_delete_quit_in_a_real_terminal(tmux: Tmux) -> None:
     tmux.wait_for("Unlock the store")
-    tmux.settle()
     tmux.keys(PASSPHRASE, literal=True)
     tmux.keys("Enter")
     tmux.wait_for("hubspot-sync")
-    tmux.settle()
     tmux.keys("Enter")  # billing
     tmux.wait_for("STRIPE_WEBHOOK_SECRET")
-    tmux.settle()
     tmux.keys("n")
     tmux.wait_for("Value, Plaintext")
-    tmux.settle()
     tmux.keys("e2e key", literal=True)
     tmux.wait_for("E2E_KEY")
     tmux.keys("Tab", "Tab")
@@ -138,7 +140,6 @@ def test_unlock_add_delete_quit_in_a_real_terminal(tmux: Tmux) -> None:
     assert VALUE not in pane
     tmux.keys("Down", "Down", "d")  # STRIPE_WEBHOOK_SECRET, bound by deployment #1
     tmux.wait_for("You cannot undo this action")
-    tmux.settle()
     tmux.keys("STRIPE_WEBHOOK_SECRET", literal=True)
     tmux.keys("Enter")
     tmux.wait_gone("You cannot undo this action")
@@ -149,3 +150,79 @@ def test_unlock_add_delete_quit_in_a_real_terminal(tmux: Tmux) -> None:
     with Vault.open(tmux.store, passphrase=PASSPHRASE) as vault:  # what the user did is stored
         assert vault.read_secret("billing", "E2E_KEY") == VALUE
         assert "STRIPE_WEBHOOK_SECRET" not in [s.name for s in vault.list_secrets("billing")]
+
+
+def test_a_burst_on_the_create_store_screen_creates_the_store(tmp_path: Path) -> None:
+    store = str(tmp_path / "new" / "store.db")
+    with terminal(tmp_path, env={"FAAS_TUI_STORE": store}) as tmux:
+        tmux.wait_for("Create the store")
+        tmux.keys(PASSPHRASE, "Enter", PASSPHRASE, "Enter")  # one write, as a slow link sends it
+        pane = tmux.wait_for("No functions yet")
+        assert "passphrases differ" not in pane
+        tmux.keys("C-q")
+        tmux.wait_for("EXITED=0")
+    with Vault.open(store, passphrase=PASSPHRASE) as vault:
+        assert vault.list_functions() == []
+
+
+def test_n_and_a_name_in_one_burst_create_the_function(tmux: Tmux) -> None:
+    tmux.wait_for("Unlock the store")
+    tmux.keys(PASSPHRASE, "Enter", "n", "fresh-fn", "Enter", "Enter")
+    tmux.wait_for("Created function fresh-fn")
+    tmux.keys("C-q")
+    tmux.wait_for("EXITED=0")
+    with Vault.open(tmux.store, passphrase=PASSPHRASE) as vault:
+        assert "fresh-fn" in [info.name for info in vault.list_functions()]
+
+
+def _demo_folders(temp: Path) -> list[Path]:
+    return [p for p in temp.iterdir() if p.name.startswith("faas-tui-demo-")]
+
+
+def test_closing_the_terminal_removes_the_demo_store(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with terminal(tmp_path, "demo", env={"TMPDIR": str(temp)}) as tmux:
+        tmux.wait_for("hubspot-sync")
+        assert _demo_folders(temp)
+        tmux.run("kill-session", "-t", tmux.session)  # the terminal goes: SIGHUP
+        poll(lambda: not _demo_folders(temp), what="the demo folder removed after SIGHUP")
+
+
+def test_sigterm_quits_like_ctrl_q(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with terminal(tmp_path, "demo", env={"TMPDIR": str(temp)}) as tmux:
+        tmux.wait_for("hubspot-sync")
+        shell = tmux.run("display-message", "-p", "-t", tmux.session, "#{pane_pid}").strip()
+        children = subprocess.run(
+            ["pgrep", "-P", shell], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for pid in children:
+            os.kill(int(pid), 15)
+        tmux.wait_for(f"EXITED={128 + 15}")
+        assert not _demo_folders(temp)
+
+
+def test_a_locked_store_shows_waiting_and_the_app_still_answers(tmux: Tmux) -> None:
+    tmux.wait_for("Unlock the store")
+    tmux.keys(PASSPHRASE, "Enter")
+    tmux.wait_for("hubspot-sync")
+    tmux.keys("Enter")  # billing
+    tmux.wait_for("STRIPE_WEBHOOK_SECRET")
+    db = sqlite3.connect(tmux.store, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")  # another process writing
+        tmux.keys("D")
+        tmux.wait_for("Waiting for the store")
+        tmux.keys("?")
+        tmux.wait_for("Keys on this screen")  # the app answers while the write waits
+        tmux.keys("Escape")
+        tmux.wait_gone("Keys on this screen")
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    tmux.wait_for("deployment #2")
+    tmux.wait_gone("Waiting for the store")
+    tmux.keys("C-q")
+    tmux.wait_for("EXITED=0")

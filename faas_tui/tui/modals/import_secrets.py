@@ -149,6 +149,7 @@ class ImportModal(StoreModal["ImportPlan | None"]):
             partial(self._import, self._entries, overwrite=overwrite, expected=self.plan),
             then=self._done,
             failed=self._failed,
+            write=True,
         )
 
     def _done(self, plan: ImportPlan) -> None:
@@ -157,6 +158,8 @@ class ImportModal(StoreModal["ImportPlan | None"]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if not self.may_close():
+            return
         self._entries = None
         self.dismiss(None)
 

@@ -83,7 +83,12 @@ class NewFunctionModal(StoreModal["str | None"]):
             return
         self.query_one("#create", Button).disabled = True
         self.run_store(
-            self._add, name, source, then=lambda _: self.dismiss(name), failed=self._refused
+            self._add,
+            name,
+            source,
+            then=lambda _: self.dismiss(name),
+            failed=self._refused,
+            write=True,
         )
 
     def _refused(self, error: FaasError) -> None:
@@ -95,7 +100,8 @@ class NewFunctionModal(StoreModal["str | None"]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.may_close():
+            self.dismiss(None)
 
     def _say(self, text: str) -> None:
         lines = text.strip().splitlines()

@@ -90,6 +90,8 @@ class SecretValueModal(StoreModal["SecretInfo | None"]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if not self.may_close():
+            return
         self.editor.wipe()
         self.dismiss(None)
 
@@ -117,7 +119,10 @@ class SecretValueModal(StoreModal["SecretInfo | None"]):
             return
         self.query_one("#save", Button).disabled = True
         self.run_store(
-            self.saving(self.editor.text, self.editor.fmt), then=self._saved, failed=self._refused
+            self.saving(self.editor.text, self.editor.fmt),
+            then=self._saved,
+            failed=self._refused,
+            write=True,
         )
 
     def _saved(self, saved: SecretInfo) -> None:

@@ -65,7 +65,9 @@ class SourceFolderModal(StoreModal[bool]):
             return
         folder = self.query_one("#source-path", Input).value.strip() or None
         self.query_one("#save", Button).disabled = True
-        self.run_store(self._save, folder, then=lambda _: self.dismiss(True), failed=self._refused)
+        self.run_store(
+            self._save, folder, then=lambda _: self.dismiss(True), failed=self._refused, write=True
+        )
 
     def _refused(self, error: FaasError) -> None:
         self.query_one("#save", Button).disabled = False
@@ -81,4 +83,5 @@ class SourceFolderModal(StoreModal[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        if self.may_close():
+            self.dismiss(False)

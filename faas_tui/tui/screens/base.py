@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 REFUSE = "refuse_change"
 STORE_GROUP = "store"
+WRITE_GROUP = "store-write"  # a change: a modal does not close under it
+STILL_WRITING = "Still waiting for the store: the change is saved as soon as it is free."
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 SHOW_WAITING_AFTER_S = 0.2  # a quick call finishes before the line would flash up
 
@@ -50,6 +52,7 @@ class StoreCalls:
         *args: object,
         then: Callable[[T], object],
         failed: Callable[[FaasError], object] | None = None,
+        write: bool = False,
     ) -> Worker[None]:
         """Run `call(*args)` off the UI thread; `then(result)` or `failed(error)` on it.
 
@@ -61,7 +64,7 @@ class StoreCalls:
         return screen.run_worker(
             partial(self._call_store, call, args, then, failed),
             name=getattr(call, "__name__", "store call"),
-            group=STORE_GROUP,
+            group=WRITE_GROUP if write else STORE_GROUP,
             thread=True,
             exit_on_error=False,
         )
@@ -84,9 +87,17 @@ class StoreCalls:
     @property
     def store_busy(self) -> bool:
         """Whether a store call of this screen is still running."""
+        return self._store_calls_running(STORE_GROUP, WRITE_GROUP)
+
+    @property
+    def store_writing(self) -> bool:
+        """Whether a change this screen asked for is still waiting for the store."""
+        return self._store_calls_running(WRITE_GROUP)
+
+    def _store_calls_running(self, *groups: str) -> bool:
         screen = cast("Screen[Any]", self)
         return any(
-            worker.group == STORE_GROUP and worker.node is screen and worker.state in RUNNING
+            worker.group in groups and worker.node is screen and worker.state in RUNNING
             for worker in screen.app.workers
         )
 
@@ -115,7 +126,7 @@ class StoreCalls:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.faas.worker_failed(event)
-        if event.worker.group == STORE_GROUP:
+        if event.worker.group in (STORE_GROUP, WRITE_GROUP):
             self._show_waiting(self.store_busy)
             if event.state is WorkerState.ERROR:
                 self.store_crashed()
@@ -161,3 +172,11 @@ class VaultScreen(StoreCalls, Screen[None]):
 
 class StoreModal(StoreCalls, ModalScreen[T]):
     """A modal that calls the store through the narrow callable it was given."""
+
+    def may_close(self) -> bool:
+        """Escape and Cancel close the modal, unless a change still waits for the store (it
+        would land unseen): then they say so and the modal stays."""
+        if self.store_writing:
+            self.notify(STILL_WRITING, severity="warning")
+            return False
+        return True

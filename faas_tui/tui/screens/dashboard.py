@@ -190,7 +190,9 @@ class DashboardScreen(VaultScreen):
 
     def _delete(self, name: str, confirmed: bool | None) -> None:
         if confirmed:
-            self.run_store(self.vault.delete_function, name, then=lambda _: self._deleted(name))
+            self.run_store(
+                self.vault.delete_function, name, then=lambda _: self._deleted(name), write=True
+            )
 
     def _deleted(self, name: str) -> None:
         self.post_message(VaultChanged(name))

@@ -371,6 +371,7 @@ class FunctionScreen(VaultScreen):
                 self.function,
                 name,
                 then=partial(self._deleted, name),
+                write=True,
             )
 
     def _deleted(self, name: str, broken: list[int]) -> None:
@@ -387,7 +388,7 @@ class FunctionScreen(VaultScreen):
 
     @on(Button.Pressed, "#deploy")
     def action_deploy(self) -> None:
-        self.run_store(self.vault.deploy, self.function, then=self._deployed)
+        self.run_store(self.vault.deploy, self.function, then=self._deployed, write=True)
 
     def _deployed(self, number: int) -> None:
         self._changed()

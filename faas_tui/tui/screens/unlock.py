@@ -262,6 +262,8 @@ class UnlockScreen(Screen[None]):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
+        if busy or self.is_current:
+            self.faas.hold_keys(busy)
         self.query_one("#unlock-busy").display = busy
         for widget in self.query("#unlock-box Input, #unlock-button"):
             widget.disabled = busy
