@@ -48,7 +48,8 @@ class ExportModal(ModalScreen["tuple[Path, str] | None"]):
         self.rows = rows
         self.write = write
         self.default_path = default_path
-        self._replace: tuple[str, str] | None = None  # the (path, format) the user agreed to replace
+        # the (path, format) the user agreed to replace by pressing Export a second time
+        self._replace: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="export-dialog"):
