@@ -19,5 +19,5 @@ class SecretKind(StrEnum):
 class SlotKind(StrEnum):
     """What unlocks a key slot: an operator's passphrase, or a key file."""
 
-    PASSPHRASE = "passphrase"  # noqa: S105 - a kind, not a password
+    PASSPHRASE = "passphrase"  # noqa: S105  # nosec B105
     KEY_FILE = "key-file"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 REVOKED_KEY_FILE = "this key file was revoked: ask for a new one (`faas-tui key-file add`)"
 WRONG_STORE_KEY_FILE = "wrong key file: it belongs to another store; nothing changed"
-NO_PASSPHRASE_SLOT = "the store has no passphrase slot: it is damaged"  # noqa: S105 - a message
+NO_PASSPHRASE_SLOT = "the store has no passphrase slot: it is damaged"  # noqa: S105  # nosec B105
 KEY_NEEDED = "a passphrase or a key file is needed to unlock the store"
 REKEYED = (
     "the store's key changed since this client unlocked it (`faas-tui rotate-key` or "
