@@ -21,3 +21,12 @@ class SlotKind(StrEnum):
 
     PASSPHRASE = "passphrase"  # noqa: S105  # nosec B105
     KEY_FILE = "key-file"
+
+
+class Role(StrEnum):
+    """What a credential may do: administer, edit, audit (read-only), or read its functions at runtime."""
+
+    ADMIN = "admin"
+    EDITOR = "editor"
+    AUDITOR = "auditor"
+    RUNTIME = "runtime"
