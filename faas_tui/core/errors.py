@@ -1,4 +1,4 @@
-"""One exception hierarchy for the whole tool; each class carries the CLI exit code of SPEC §2.
+"""One exception hierarchy for the whole tool; each class carries the CLI exit code listed in the README.
 
 Messages are one line that says what was wrong and how to fix it. They never contain a secret value.
 """
@@ -64,6 +64,12 @@ class IntegrityError(FaasError):
     """Tampered or corrupt data (exit 4). The value concerned is never returned."""
 
     exit_code = 4
+
+
+class AccessDeniedError(FaasError):
+    """The credential is valid, but its role or scope does not permit this (exit 5)."""
+
+    exit_code = 5
 
 
 def damaged_store(location: str, reason: str) -> IntegrityError | None:

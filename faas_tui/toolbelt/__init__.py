@@ -5,6 +5,7 @@ SQLAlchemy, SQLModel, Textual or Rich (a subprocess test checks `sys.modules`).
 """
 
 from faas_tui.core.errors import (
+    AccessDeniedError,
     BindingBrokenError,
     IntegrityError,
     SecretNotFoundError,
@@ -15,6 +16,7 @@ from faas_tui.toolbelt.client import SecretClient
 from faas_tui.toolbelt.notices import StoreIntegrityWarning, SystemSecretWarning, ToolbeltWarning
 
 __all__ = [
+    "AccessDeniedError",
     "BindingBrokenError",
     "BoundEnv",
     "IntegrityError",
