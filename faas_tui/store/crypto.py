@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import stat
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from faas_tui.core.errors import IntegrityError, ValidationError, WrongKeyError
+from faas_tui.core.files import read_regular_file
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -184,28 +184,14 @@ def parse_key_file(text: str) -> tuple[str, str, SecretKey]:
 
 
 def read_key_file(path: str | os.PathLike[str]) -> tuple[str, str, SecretKey]:
-    """Read a key file, refusing one that group or others can read (SPEC §2)."""
+    """Read a key file: a regular file (never a FIFO or device, never blocking) that group and
+    others cannot read."""
+    raw = read_regular_file(path, limit=4096, what="key file", private=True)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        raise ValidationError(f"no key file at {os.fspath(path)}") from None
-    except OSError as exc:
-        raise ValidationError(f"cannot read key file {os.fspath(path)}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValidationError(f"{os.fspath(path)} is not a file: give the path of a key file")
-    with os.fdopen(fd, "r", encoding="utf-8") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if mode & 0o077:
-            raise ValidationError(
-                f"key file {os.fspath(path)} is readable by group or others "
-                f"(mode {mode & 0o777:o}): run `chmod 600 {os.fspath(path)}`"
-            )
-        try:
-            text = handle.read(4096)
-        except (OSError, UnicodeDecodeError):  # a folder, a device, binary bytes
-            raise ValidationError(
-                f"{os.fspath(path)} is not a faas-tui key file: create one with "
-                "`faas-tui key-file add PATH`"
-            ) from None
-        return parse_key_file(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # binary bytes
+        raise ValidationError(
+            f"{os.fspath(path)} is not a faas-tui key file: create one with "
+            "`faas-tui key-file add PATH`"
+        ) from None
+    return parse_key_file(text)
