@@ -164,13 +164,15 @@ def faas_tui_command() -> list[str]:
 
 
 def cli_env(store: str, tmp_path: Path) -> dict[str, str]:
-    """The CLI's environment on one store: the passphrase set, a private home, no other
-    FAAS_TUI_ variable of the machine running the tests."""
+    """The CLI's environment on one store: the passphrase set, a private home and state folder
+    (so tests never touch the user's record of store generations), no other FAAS_TUI_ variable of
+    the machine running the tests."""
     return {k: v for k, v in os.environ.items() if not k.startswith("FAAS_TUI_")} | {
         "FAAS_TUI_STORE": store,
         "FAAS_TUI_PASSPHRASE": PASSPHRASE,
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),  # the record of store generations
     }
 
 
