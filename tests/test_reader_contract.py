@@ -1,5 +1,5 @@
-"""One contract, two runtime readers: the lean SQLite reader and the Vault-backed reader, run on the
-same cases, on SQLite and (for the Vault reader) PostgreSQL. They unlock with the same keyring and
+"""One contract, three runtime readers: the lean SQLite and PostgreSQL readers and the Vault-backed
+reader, run on the same cases, on SQLite and PostgreSQL. They unlock with the same keyring and
 refuse with the same texts, so a function sees the same behaviour whatever store it is given.
 """
 
@@ -28,6 +28,7 @@ from faas_tui.core.messages import REKEYED, REVOKED_KEY_FILE, no_function, no_se
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import sqlite_path
 from faas_tui.store.vault import Vault
+from faas_tui.toolbelt.pg_reader import PgReader
 from faas_tui.toolbelt.source import Reader, decode, open_reader
 from faas_tui.toolbelt.sqlite_reader import SqliteReader
 from faas_tui.toolbelt.vault_reader import VaultReader
@@ -55,9 +56,10 @@ def key_file(billing: Vault, tmp_path: Path) -> Path:
     return path
 
 
-# (reader, backend): the lean reader reads SQLite files only.
+# (reader, backend): the lean readers are sqlite3 and psycopg under one set of checks.
 CASES = [
     pytest.param(("lean", "sqlite"), id="lean-sqlite"),
+    pytest.param(("lean", "postgres"), id="lean-postgres", marks=pytest.mark.postgres),
     pytest.param(("vault", "sqlite"), id="vault-sqlite"),
     pytest.param(("vault", "postgres"), id="vault-postgres", marks=pytest.mark.postgres),
 ]
@@ -84,10 +86,12 @@ def make_reader(case: tuple[str, str], billing: Vault, key_file: Path) -> Iterat
 
     def make(**kwargs: Any) -> Reader:
         kwargs.setdefault("key_file", key_file)
-        if case[0] == "lean":
+        if case == ("lean", "sqlite"):
             path = sqlite_path(billing.url)
             assert path is not None
             reader: Reader = SqliteReader(str(path), **kwargs)
+        elif case[0] == "lean":
+            reader = PgReader(billing.url, **kwargs)
         else:
             reader = VaultReader(billing.url, **kwargs)
         made.append(reader)

@@ -1,7 +1,8 @@
 """Where the toolbelt reads from: the store and key named by arguments or variables, and the reader.
 
-A SQLite store is read by the lean reader (stdlib `sqlite3` + AES-GCM, no SQLAlchemy), which keeps
-a function's cold start short; a PostgreSQL store is read through the Vault service.
+A SQLite store and a `postgresql+psycopg://` store are read by the lean readers (stdlib `sqlite3` or
+psycopg, and AES-GCM; no SQLAlchemy), which keep a function's cold start short; any other server URL
+is read through the Vault service.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ def open_reader(
             "(`faas-tui key-file add PATH`) or pass key_file=…"
         )
     given = store or os.environ.get("FAAS_TUI_STORE") or None
+    if given is not None and postgres_url(given):
+        from faas_tui.toolbelt.pg_reader import PgReader
+
+        return PgReader(given, key_file=key_file, passphrase=passphrase)
     path = sqlite_file(given)
     if path is not None:
         from faas_tui.toolbelt.sqlite_reader import SqliteReader
@@ -79,6 +84,20 @@ def open_reader(
 
     assert given is not None
     return VaultReader(given, key_file=key_file, passphrase=passphrase)
+
+
+def postgres_url(given: str) -> bool:
+    """Whether the lean PostgreSQL reader opens this store: a well-formed `postgresql+psycopg://`
+    URL. Anything else (and a malformed one) goes the Vault's way, which refuses it with its text."""
+    if not given.startswith("postgresql+psycopg://") or "\x00" in given:
+        return False
+    from urllib.parse import urlsplit
+
+    try:
+        _ = urlsplit(given).port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return True
 
 
 def sqlite_file(given: str | None) -> str | None:
