@@ -554,21 +554,24 @@ def test_a_deployment_keeps_the_version_it_bound(billing: Vault) -> None:
 def test_a_change_scrubs_the_files_only_when_it_removed_a_ciphertext(
     billing: Vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Scrubbing (WAL truncate on SQLite, a table rewrite on PostgreSQL, which makes readers
-    wait) follows every removed version, and only then."""
+    """Scrubbing (a WAL truncate on SQLite) follows every removed version, and only then. On
+    PostgreSQL nothing is rewritten on the write path (a VACUUM FULL would make every reader
+    wait): autovacuum and `faas-tui compact` reclaim the rows."""
     scrubs = count_scrubs(monkeypatch)
+    per_removal = 1 if billing.engine.dialect.name == "sqlite" else 0
     billing.add_secret(FN, "API_KEY", "v1")
     billing.deploy(FN)
     billing.update_secret(FN, "API_KEY", "v2")  # v1 is bound: nothing removed
     assert scrubs == [] and version_count(billing, FN, "API_KEY") == 2
     billing.update_secret(FN, "API_KEY", "v3")  # v2 was neither current nor bound: removed
-    assert len(scrubs) == 1 and version_count(billing, FN, "API_KEY") == 2
+    assert len(scrubs) == 1 * per_removal and version_count(billing, FN, "API_KEY") == 2
     billing.deploy(FN)  # releases v1
-    assert len(scrubs) == 2 and version_count(billing, FN, "API_KEY") == 1
+    assert len(scrubs) == 2 * per_removal and version_count(billing, FN, "API_KEY") == 1
     billing.import_secrets(FN, [("new key", "n", PLAIN)])  # only adds
-    assert len(scrubs) == 2
+    assert len(scrubs) == 2 * per_removal
     billing.delete_secret(FN, "NEW_KEY")
-    assert len(scrubs) == 3
+    assert len(scrubs) == 3 * per_removal
+    assert "vacuum" not in scrubs
 
 
 def test_delete_removes_every_version_and_breaks_the_binding(billing: Vault) -> None:

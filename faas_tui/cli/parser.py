@@ -21,6 +21,7 @@ from faas_tui.cli.commands.functions import (
     cmd_functions_set_source,
 )
 from faas_tui.cli.commands.keys import cmd_key_file_add, cmd_key_file_list, cmd_key_file_revoke
+from faas_tui.cli.commands.maintenance import cmd_compact
 from faas_tui.cli.commands.secrets import (
     cmd_secrets_add,
     cmd_secrets_delete,
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("passwd", cmd_passwd, "change the passphrase (re-wraps the data key only)")
     command("rotate-key", cmd_rotate_key, "new data key, every value re-encrypted, one transaction")
+    command("compact", cmd_compact, "reclaim deleted rows' space and old bytes (admin)")
 
     ksub = group("key-file", "key files for headless use and function runtimes")
     p = command("add", cmd_key_file_add, "write a new key file (0600) to PATH", ksub)

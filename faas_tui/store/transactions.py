@@ -1,18 +1,23 @@
 """Read and write sessions on a store: one snapshot per read, one locked transaction per change.
 
 Writers are serialised (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL). A change that removed
-a ciphertext scrubs its copies once it commits: a WAL checkpoint on SQLite, a table rewrite on
-PostgreSQL. Database errors become the tool's one-line errors here, and nowhere else.
+a ciphertext on SQLite truncates the WAL once it commits (secure_delete already zeroed the pages).
+On PostgreSQL the change deletes the rows and nothing more: MVCC keeps the old tuples until a vacuum,
+and a table rewrite on every delete would stall every reader; autovacuum, or `faas-tui compact`
+(`compact` here), reclaims them. Database errors become the tool's one-line errors here only.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from sqlalchemy import Engine, text
 from sqlalchemy import exc as sa_exc
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from faas_tui.core import constants
 from faas_tui.core.errors import ConflictError, ReadOnlyError, StoreError, damaged_store
@@ -20,7 +25,7 @@ from faas_tui.core.messages import store_busy
 from faas_tui.store import database
 from faas_tui.store.models import StoreMeta
 
-VACUUM_LOCK_WAIT_MS = 2000  # PostgreSQL: how long a scrub may make readers queue behind it
+VACUUM_LOCK_WAIT_MS = 2000  # PostgreSQL: how long `compact` may make readers queue behind it
 VERSIONS_REMOVED = "faas_tui.versions_removed"  # Session.info: a ciphertext row was deleted
 
 
@@ -49,8 +54,9 @@ class Transactions:
 
     @contextmanager
     def write(self, *, scrub: bool = False, dry_run: bool = False) -> Iterator[Session]:
-        """One write transaction. `scrub` wipes the deleted rows' copies afterwards; a session
-        whose `info[VERSIONS_REMOVED]` was set (a version was collected) asks for it too."""
+        """One write transaction. `scrub` truncates SQLite's WAL afterwards, so the deleted rows
+        leave no copy in it; a session whose `info[VERSIONS_REMOVED]` was set (a version was
+        collected) asks for it too. PostgreSQL never scrubs here (see the module's docstring)."""
         if self.read_only:
             raise ReadOnlyError("the store is open read-only (--read-only): changes are disabled")
         try:
@@ -69,11 +75,8 @@ class Transactions:
                 scrub = scrub or s.info.get(VERSIONS_REMOVED, False)
         except sa_exc.SQLAlchemyError as exc:
             raise store_failure(exc) from None
-        if scrub and not dry_run:
-            if self.sqlite:
-                checkpoint(self.engine)
-            else:
-                vacuum(self.engine)
+        if scrub and not dry_run and self.sqlite:
+            checkpoint(self.engine)
 
     def _lock(self, s: Session) -> None:
         """Serialise writers on PostgreSQL (SQLite already holds BEGIN IMMEDIATE's lock)."""
@@ -92,22 +95,92 @@ def checkpoint(engine: Engine) -> None:
         pass  # a busy reader: the next checkpoint will do it; secure_delete already zeroed pages
 
 
-def vacuum(engine: Engine) -> None:
-    """PostgreSQL: rewrite the tables that hold ciphertexts and wrapped keys, so a deleted
-    version or a replaced key slot is in no table file any more (a plain VACUUM leaves dead
-    bytes in free space and in TOAST). Outside the transaction and best effort: a short lock
-    wait, then the next delete retries. WAL segments, replicas and backups keep old
-    ciphertexts until they are recycled; the README's threat model says so."""
+class Compacted(NamedTuple):
+    """What `compact` did: the store's size on disk before and after, in bytes."""
+
+    before: int
+    after: int
+
+
+def compact(engine: Engine) -> Compacted:
+    """Reclaim the space of deleted rows and drop their old bytes from the store's files.
+
+    SQLite: VACUUM (the database rewritten) and a WAL truncate. PostgreSQL: VACUUM FULL of the
+    store's tables, which holds an exclusive lock while it rewrites them, so readers wait for the
+    duration: an admin runs it at a quiet time. Neither reaches WAL archives, replicas or backups.
+    """
     try:
-        with engine.connect() as conn:
-            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
-            auto.exec_driver_sql(f"SET lock_timeout = '{VACUUM_LOCK_WAIT_MS}ms'")
+        if engine.dialect.name == "sqlite":
+            before = _sqlite_size(engine)
+            connection = engine.raw_connection()
             try:
-                auto.exec_driver_sql("VACUUM FULL secret_version, key_slot")
+                connection.execute("VACUUM")  # type: ignore[attr-defined]
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
             finally:
-                auto.exec_driver_sql("RESET lock_timeout")
-    except sa_exc.SQLAlchemyError:
-        pass  # busy readers, or not the tables' owner: the committed change stands
+                connection.close()
+            return Compacted(before, _sqlite_size(engine))
+        before = _pg_size(engine)
+        vacuum(engine)
+        return Compacted(before, _pg_size(engine))
+    except sa_exc.SQLAlchemyError as exc:
+        raise store_failure(exc) from None
+    except sqlite3.Error as exc:
+        raise StoreError(f"the store failed: {db_reason(exc)}") from None
+
+
+def vacuum(engine: Engine) -> None:
+    """PostgreSQL: rewrite the store's tables (VACUUM FULL), so a deleted version or a replaced key
+    slot is in no table file any more (a plain VACUUM leaves dead bytes in free space and in TOAST).
+    A short lock wait, then a one-line "busy" error: queued behind a long transaction, the request
+    for the exclusive lock would itself make every new reader wait."""
+    tables = sorted(SQLModel.metadata.tables)
+    with engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        not_owned = (
+            auto.execute(
+                text(
+                    "SELECT c.relname FROM unnest(CAST(:tables AS text[])) AS t "
+                    "JOIN pg_class AS c ON c.oid = to_regclass(t) "
+                    "WHERE NOT pg_has_role(current_user, c.relowner, 'USAGE')"
+                ),
+                {"tables": [_quoted(t) for t in tables]},
+            )
+            .scalars()
+            .all()
+        )
+        if not_owned:
+            raise StoreError(
+                f"compact must run as the owner of the store's tables ({', '.join(not_owned)} "
+                "belong to another role): connect as the role that created the store"
+            )
+        auto.exec_driver_sql(f"SET lock_timeout = '{VACUUM_LOCK_WAIT_MS}ms'")
+        try:
+            auto.exec_driver_sql("VACUUM FULL " + ", ".join(_quoted(t) for t in tables))
+        finally:
+            auto.exec_driver_sql("RESET lock_timeout")
+
+
+def _quoted(table: str) -> str:
+    return '"' + table.replace('"', '""') + '"'
+
+
+def _pg_size(engine: Engine) -> int:
+    tables = [_quoted(t) for t in SQLModel.metadata.tables]
+    with engine.connect() as conn:
+        total = conn.execute(
+            text(
+                "SELECT COALESCE(SUM(pg_total_relation_size(to_regclass(t))), 0) "
+                "FROM unnest(CAST(:tables AS text[])) AS t"
+            ),
+            {"tables": tables},
+        ).scalar()
+    return int(total or 0)
+
+
+def _sqlite_size(engine: Engine) -> int:
+    path = database.sqlite_path(str(engine.url))
+    assert path is not None
+    return sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))
 
 
 def db_reason(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""The same product on SQLite and PostgreSQL: the CLI end to end, the manifest MAC, delete scrubbing.
+"""The same product on SQLite and PostgreSQL: the CLI end to end, the manifest MAC, compaction.
 
 PostgreSQL parameters run when FAAS_TUI_TEST_PG_URL is set; in CI (CI=true) a missing server fails
 loudly here instead of silently skipping half of the suite.
@@ -169,8 +169,11 @@ def test_wrong_passphrase_is_refused_and_changes_nothing_on_each_backend(store: 
 
 
 @pytest.mark.postgres
-def test_postgresql_delete_leaves_no_ciphertext_in_the_table_files(pg_url: str) -> None:
-    """After a delete, the store rewrites the value tables (VACUUM FULL): no old bytes in them.
+def test_postgresql_delete_leaves_no_ciphertext_in_the_table_files_after_compact(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A delete rewrites no table (readers never wait behind a writer); `faas-tui compact`
+    rewrites them (VACUUM FULL): then no old bytes are in them.
 
     Needs a superuser connection to read the relation files (pg_read_binary_file).
     """
@@ -183,15 +186,34 @@ def test_postgresql_delete_leaves_no_ciphertext_in_the_table_files(pg_url: str) 
         vault.add_secret("billing", "VICTIM", os.urandom(100).hex())
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         victims = _ciphertexts(engine, ["VICTIM", "BIG_VICTIM"])
+        rewritten = _filenodes(engine)
         vault.delete_secret("billing", "VICTIM")
         vault.delete_secret("billing", "BIG_VICTIM")
         vault.change_passphrase(NEW_PASSPHRASE)
+        assert _filenodes(engine) == rewritten  # no VACUUM FULL on the write path
+    (tmp_path / "home").mkdir()
+    compacted = run_cli("compact", env=clean_env(url, NEW_PASSPHRASE, tmp_path / "home"))
+    assert compacted.code == 0, compacted.err
+    assert _filenodes(engine) != rewritten
     files = _relation_bytes(engine, ["secret_version", "key_slot"])
     for ciphertext in victims:
         assert ciphertext[16:48] not in files
     engine.dispose()
     with pytest.raises(WrongKeyError):
         Vault.open(url, passphrase=PASSPHRASE)
+
+
+def _filenodes(engine) -> list[int]:  # type: ignore[no-untyped-def]
+    """The files of the value tables: a table rewrite (VACUUM FULL) gives them new ones."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT pg_relation_filenode(t) "
+                    "FROM unnest(ARRAY['secret_version', 'key_slot']::regclass[]) AS t"
+                )
+            ).scalars()
+        )
 
 
 def _ciphertexts(engine, names: list[str]) -> list[bytes]:  # type: ignore[no-untyped-def]
