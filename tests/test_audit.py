@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import PASSPHRASE, Cli, fast_kdf
 from sqlalchemy import text
-from store_support import data_key, raw_engine
+from store_support import data_key, function_key, raw_engine
 
 from faas_tui.core.records import AuditRow
 from faas_tui.core.system_secrets import SYSTEM_SECRETS
@@ -233,34 +233,32 @@ def test_imports_and_bulk_fills_keep_fingerprints(vault: Vault) -> None:
     assert "REUSED_VALUE" in flags_of(vault, "billing")["LONE"]
 
 
-def test_fingerprints_are_keyed_by_the_data_key(vault: Vault, tmp_path: Path) -> None:
+def test_fingerprints_are_keyed_by_the_store_fingerprint_key(vault: Vault, tmp_path: Path) -> None:
     vault.add_function("billing")
     vault.add_secret("billing", "API_KEY", "the same value")
     fingerprint = fingerprints(vault)[("billing", "API_KEY")]
     value = b"the same value"
-    # no unkeyed or guessable-key digest of the value: a dictionary attack needs the data key
+    # no unkeyed or guessable-key digest of the value: a dictionary attack needs the key that
+    # only writers' boxes hold
     assert fingerprint != hashlib.sha256(value).digest()
     assert fingerprint != hmac.new(b"", value, hashlib.sha256).digest()
     assert fingerprint != hmac.new(b"\0" * 32, value, hashlib.sha256).digest()
-    key = data_key(vault)
-    assert fingerprint != hmac.new(key.raw, value, hashlib.sha256).digest()  # a subkey
-    assert fingerprint == crypto.mac(key.subkey("faas-tui value fingerprint"), value)
+    assert fingerprint != crypto.mac(function_key(vault, "billing"), value)
+    assert fingerprint == crypto.mac(data_key(vault), value)
     with Vault.create(str(tmp_path / "other.db"), PASSPHRASE, kdf=fast_kdf()) as other:
         other.add_function("billing")
         other.add_secret("billing", "API_KEY", "the same value")
         assert fingerprints(other)[("billing", "API_KEY")] != fingerprint
 
 
-def test_rotate_key_recomputes_every_fingerprint(vault: Vault) -> None:
+def test_rotate_key_keeps_every_fingerprint_comparable(vault: Vault) -> None:
     vault.add_function("billing")
     vault.add_secret("billing", "API_KEY", "shared")
     vault.add_secret("billing", "COPY", "shared")
     before = fingerprints(vault)
-    vault.rotate_key()
-    after = fingerprints(vault)
-    assert after.keys() == before.keys()
-    assert all(after[key] != before[key] for key in before)
-    # under the new key, a new copy of the value matches the old rows: they were recomputed
+    vault.rotate_key()  # new function keys; the fingerprint key lives in the writers' boxes
+    assert fingerprints(vault) == before
+    # a new copy of the value still matches the old rows
     vault.add_secret("billing", "THIRD", "shared")
     reused = {name for name, flags in flags_of(vault, "billing").items() if "REUSED_VALUE" in flags}
     assert reused == {"API_KEY", "COPY", "THIRD"}

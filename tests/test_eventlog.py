@@ -19,6 +19,7 @@ from sqlalchemy import text
 from store_support import is_sqlite, raw_engine
 
 from faas_tui.core.errors import FaasError, IntegrityError
+from faas_tui.core.kinds import Role
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.eventlog import GENESIS, event_hash
 from faas_tui.store.vault import Vault
@@ -106,10 +107,12 @@ def test_every_change_writes_one_event_naming_what_changed(vault: Vault, tmp_pat
     vault.deploy("billing")
     vault.delete_secret("billing", "B_ONE")
     vault.change_passphrase("a new passphrase here")
-    key_file = vault.add_key_file(tmp_path / "first.key")
+    key_file = vault.add_key_file(tmp_path / "first.key", functions=["billing"])
     vault.revoke_key_file(key_file.id)
-    kept = vault.add_key_file(tmp_path / "second.key")
-    vault.rotate_key()  # revokes the remaining key file: its own event
+    kept = vault.add_key_file(tmp_path / "second.key", role=Role.EDITOR)
+    vault.rotate_key()  # re-grants to the remaining key file: no revocation
+    vault.add_operator("bob", Role.AUDITOR, "bob's own passphrase", kdf=fast_kdf())
+    vault.remove_operator("bob")
     vault.populate({"shop": {"TOKEN": ("t", PLAIN), "OTHER": ("o", PLAIN)}})
     vault.delete_function("shop")
 
@@ -128,7 +131,8 @@ def test_every_change_writes_one_event_naming_what_changed(vault: Vault, tmp_pat
         ("key-file.revoke", None, key_file.id),
         ("key-file.add", None, kept.id),
         ("store.rotate-key", None, None),
-        ("key-file.revoke", None, kept.id),
+        ("operator.add", None, "bob (auditor)"),
+        ("operator.remove", None, "bob"),
         ("function.add", "shop", None),
         ("secret.add", "shop", "TOKEN"),
         ("secret.add", "shop", "OTHER"),
@@ -262,8 +266,8 @@ def test_an_edit_with_every_later_hash_recomputed_is_caught_by_the_manifest(logg
     sql(logged, "UPDATE event SET actor = 'mallory' WHERE seq = 3")
     rechain(logged, 3)
     assert "broken after row 8" in broken(logged)
-    with Vault.open(logged.url, passphrase=PASSPHRASE) as reopened:
-        assert any("manifest does not match" in w for w in reopened.integrity_warnings)
+    with pytest.raises(IntegrityError, match="signed manifest"):
+        Vault.open(logged.url, passphrase=PASSPHRASE)
 
 
 def test_two_rows_swapped_are_caught(logged: Vault) -> None:
@@ -304,11 +308,11 @@ def test_a_row_appended_with_a_valid_hash_is_caught_by_the_manifest(logged: Vaul
 
 
 @pytest.mark.parametrize("cut", [1, 3])
-def test_a_cut_tail_is_caught_by_the_manifest_and_warned_on_open(logged: Vault, cut: int) -> None:
+def test_a_cut_tail_is_caught_by_the_manifest_and_refused_on_open(logged: Vault, cut: int) -> None:
     sql(logged, "DELETE FROM event WHERE seq > :keep", keep=8 - cut)
     assert f"broken after row {8 - cut}" in broken(logged)
-    with Vault.open(logged.url, passphrase=PASSPHRASE) as reopened:
-        assert any("manifest does not match" in w for w in reopened.integrity_warnings)
+    with pytest.raises(IntegrityError, match="signed manifest"):
+        Vault.open(logged.url, passphrase=PASSPHRASE)
 
 
 def test_the_whole_log_deleted_is_caught(logged: Vault) -> None:
@@ -321,7 +325,7 @@ def test_the_chain_verifies_after_rotate_key_and_reopening(logged: Vault) -> Non
     count = logged.verify_log()
     logged.close()
     with Vault.open(logged.url, passphrase=PASSPHRASE) as again:
-        assert again.integrity_warnings == []
+        assert again.check().ok
         assert again.verify_log() == count == 9
 
 

@@ -158,7 +158,7 @@ def test_values_survive_reopening(billing: Vault) -> None:
     with reopen(billing) as again:
         assert again.read_secret(FN, "MULTI_LINE") == "line one\nline two\r\n\ttab ✓ clé"
         assert again.read_secret(FN, "config") == {"a": {"b": [1, "é"]}}
-        assert again.integrity_warnings == []
+        assert again.check().ok
 
 
 def test_typed_names_are_normalised_and_listing_shows_no_values(billing: Vault) -> None:
@@ -389,7 +389,7 @@ def test_a_format_flipped_behind_the_tools_back_is_refused(billing: Vault) -> No
         billing.read_secret(FN, "CFG")
 
 
-def test_a_secret_deleted_behind_the_tools_back_gives_an_integrity_warning(billing: Vault) -> None:
+def test_a_secret_deleted_behind_the_tools_back_is_refused(billing: Vault) -> None:
     billing.add_secret(FN, "KEEP_ME", "keep")
     billing.add_secret(FN, "DROP_ME", "drop")
     sql(
@@ -397,27 +397,32 @@ def test_a_secret_deleted_behind_the_tools_back_gives_an_integrity_warning(billi
         "DELETE FROM secret_version WHERE secret_id IN (SELECT id FROM secret WHERE name = 'DROP_ME')",
     )
     sql(billing, "DELETE FROM secret WHERE name = 'DROP_ME'")
-    with reopen(billing) as again:
-        assert any("integrity warning" in w for w in again.integrity_warnings)
-        assert again.read_secret(FN, "KEEP_ME") == "keep"
-        again.list_secrets(FN)
-        assert any(FN in w for w in again.integrity_warnings)
+    with pytest.raises(IntegrityError, match=FN):
+        reopen(billing)
+    for refused in (
+        lambda: billing.read_secret(FN, "KEEP_ME"),
+        lambda: billing.list_secrets(FN),
+        lambda: billing.add_secret(FN, "NEW_ONE", "x"),  # no write reseals over tampering
+    ):
+        with pytest.raises(IntegrityError, match=FN):
+            refused()
+    with reopen(billing, inspect=True) as again:
+        report = again.check()
+        assert not report.ok and any(FN in problem for problem in report.problems)
 
 
-def test_a_version_rolled_back_behind_the_tools_back_gives_an_integrity_warning(
-    billing: Vault,
-) -> None:
+def test_a_version_rolled_back_behind_the_tools_back_is_refused(billing: Vault) -> None:
     billing.add_secret(FN, "ROTATED", "v1")
     billing.deploy(FN)  # keeps version 1 stored
     billing.update_secret(FN, "ROTATED", "v2")
     sql(billing, "UPDATE secret SET version = 1 WHERE name = 'ROTATED'")
-    with reopen(billing) as again:
-        assert any("integrity warning" in w for w in again.integrity_warnings)
+    with pytest.raises(IntegrityError, match="signed digest"):
+        reopen(billing)
+    with pytest.raises(IntegrityError):
+        billing.read_secret(FN, "ROTATED")
 
 
-def test_a_function_deleted_behind_the_tools_back_gives_an_integrity_warning(
-    billing: Vault,
-) -> None:
+def test_a_function_deleted_behind_the_tools_back_is_refused(billing: Vault) -> None:
     billing.add_function("other")
     sql(billing, "DELETE FROM binding")
     sql(billing, "DELETE FROM secret_version")
@@ -425,9 +430,12 @@ def test_a_function_deleted_behind_the_tools_back_gives_an_integrity_warning(
         billing,
         "DELETE FROM secret WHERE function_id = (SELECT id FROM function WHERE name='other')",
     )
+    sql(billing, "DELETE FROM key_grant WHERE function_id = (SELECT id FROM function WHERE name='other')")
     sql(billing, "DELETE FROM function WHERE name = 'other'")
-    with reopen(billing) as again:
-        assert any("integrity warning" in w for w in again.integrity_warnings)
+    with pytest.raises(IntegrityError, match="signed manifest"):
+        reopen(billing)
+    with pytest.raises(IntegrityError):
+        billing.list_functions()
 
 
 def test_a_clean_store_opens_without_warnings(billing: Vault) -> None:
@@ -440,7 +448,7 @@ def test_a_clean_store_opens_without_warnings(billing: Vault) -> None:
     billing.delete_function("other")
     with reopen(billing) as again:
         again.list_secrets(FN)
-        assert again.integrity_warnings == []
+        assert again.check() == (True, [], again.generation)
 
 
 # --- keys -------------------------------------------------------------------------------------------
@@ -467,7 +475,7 @@ def test_change_passphrase_old_fails_new_works_values_read(billing: Vault) -> No
     with reopen(billing, passphrase=NEW_PASSPHRASE) as again:
         assert again.read_secret(FN, "KEY_ONE") == "value one"
         assert again.read_secret(FN, "CFG") == {"a": 1}
-        assert again.integrity_warnings == []
+        assert again.check().ok
 
 
 def test_rotate_key_reencrypts_every_value(billing: Vault, tmp_path: Path) -> None:
@@ -476,32 +484,34 @@ def test_rotate_key_reencrypts_every_value(billing: Vault, tmp_path: Path) -> No
     billing.deploy(FN)
     billing.update_secret(FN, "KEY_ONE", "value two")  # version 1 stays, bound by deployment 1
     system_before = billing.read_secret(FN, "SYSTEM_API_TOKEN")
-    billing.add_key_file(tmp_path / "key")
+    billing.add_key_file(tmp_path / "key", functions=[FN])
     ciphertexts = set(sql(billing, "SELECT ciphertext FROM secret_version"))
+    grants = set(sql(billing, "SELECT sealed FROM key_grant"))
     revoked = billing.rotate_key()
-    assert len(revoked) == 1
+    assert revoked == []  # grants are sealed to public keys: every key file keeps working
     assert ciphertexts.isdisjoint(set(sql(billing, "SELECT ciphertext FROM secret_version")))
-    with pytest.raises(WrongKeyError):
-        reopen(billing, passphrase=None, key_file=tmp_path / "key")
+    assert grants.isdisjoint(set(sql(billing, "SELECT sealed FROM key_grant")))
+    with reopen(billing, passphrase=None, key_file=tmp_path / "key") as runtime:
+        assert runtime.read_secret(FN, "KEY_ONE") == "value two"
     with reopen(billing) as again:
         assert again.read_secret(FN, "KEY_ONE") == "value two"
         assert again.read_secret(FN, "CFG") == {"a": 1}
         assert again.read_secret(FN, "SYSTEM_API_TOKEN") == system_before
         assert again.bound_values(FN)["KEY_ONE"] == ("value one", PLAIN)
         again.list_secrets(FN)
-        assert again.integrity_warnings == []
+        assert again.check().ok
         assert again.verify_log() > 0
 
 
 def test_key_files_unlock_until_revoked(billing: Vault, tmp_path: Path) -> None:
     billing.add_secret(FN, "KEY_ONE", "v")
-    info = billing.add_key_file(tmp_path / "ci.key", "ci")
+    info = billing.add_key_file(tmp_path / "ci.key", "ci", functions=[FN])
     assert (tmp_path / "ci.key").stat().st_mode & 0o777 == 0o600
     assert [(k.id, k.label) for k in billing.list_key_files()] == [(info.id, "ci")]
     with reopen(billing, passphrase=None, key_file=tmp_path / "ci.key") as again:
         assert again.read_secret(FN, "KEY_ONE") == "v"
     with pytest.raises(ConflictError):
-        billing.add_key_file(tmp_path / "ci.key")
+        billing.add_key_file(tmp_path / "ci.key", functions=[FN])
     billing.revoke_key_file(info.id)
     assert billing.list_key_files() == []
     with pytest.raises(WrongKeyError, match="revoked"):
@@ -518,11 +528,11 @@ def test_a_key_file_that_fails_half_written_leaves_no_file_and_no_slot(
 
     monkeypatch.setattr(crypto, "key_file_text", disk_full)
     with pytest.raises(OSError):
-        billing.add_key_file(tmp_path / "ci.key", "ci")
+        billing.add_key_file(tmp_path / "ci.key", "ci", functions=[FN])
     assert not (tmp_path / "ci.key").exists()
     assert billing.list_key_files() == []
     monkeypatch.undo()
-    assert billing.add_key_file(tmp_path / "ci.key", "ci").label == "ci"  # the path is free again
+    assert billing.add_key_file(tmp_path / "ci.key", "ci", functions=[FN]).label == "ci"  # the path is free again
 
 
 # --- versions and deletion ----------------------------------------------------------------------------

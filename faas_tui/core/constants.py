@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1  # the store layout this faas-tui reads and writes
+SCHEMA_VERSION = 2  # the store layout this faas-tui reads and writes
 BUSY_TIMEOUT_S = 10.0  # how long a reader or writer waits for another writer's lock

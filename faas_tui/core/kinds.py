@@ -17,10 +17,16 @@ class SecretKind(StrEnum):
 
 
 class SlotKind(StrEnum):
-    """What unlocks a key slot: an operator's passphrase, or a key file."""
+    """What unlocks a key slot: an operator's passphrase, or a key file.
+
+    A 0.1.0 key file becomes a LEGACY_KEY_FILE: it unwraps the old store-wide data key, which
+    opens the one shared LEGACY credential (read-only, every function).
+    """
 
     PASSPHRASE = "passphrase"  # noqa: S105  # nosec B105
     KEY_FILE = "key-file"
+    LEGACY_KEY_FILE = "legacy-key-file"
+    LEGACY = "legacy"
 
 
 class Role(StrEnum):

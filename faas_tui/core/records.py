@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from faas_tui.core.kinds import SecretKind
+from faas_tui.core.kinds import Role, SecretKind
 from faas_tui.core.values import SecretFormat
 
 DEFAULT_CACHE_TTL = 300  # seconds: the runtime client's default cache lifetime (SPEC §1)
@@ -56,8 +56,23 @@ class DeploymentInfo:
 
 @dataclass(frozen=True, slots=True)
 class KeyFileInfo:
+    """A key file: a runtime key (role runtime, the functions it reads), a headless operator
+    (an operator role, every function), or a 0.1.0 key file (`legacy`: reads all, writes none)."""
+
     id: str
     label: str
+    created_at: datetime
+    role: Role = Role.RUNTIME
+    functions: tuple[str, ...] = ()
+    legacy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorInfo:
+    """A person who shares the store, with a passphrase of their own."""
+
+    name: str
+    role: Role
     created_at: datetime
 
 
@@ -106,3 +121,11 @@ class AuditRow(NamedTuple):
     @property
     def missing(self) -> bool:
         return "MISSING" in self.flags
+
+
+class CheckReport(NamedTuple):
+    """What `faas-tui check` found: ok, one line per problem, and the store's generation."""
+
+    ok: bool
+    problems: list[str]
+    generation: int

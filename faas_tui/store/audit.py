@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Select, func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from faas_tui.core.audit_flags import (
     FLAG_SETS,
@@ -47,18 +47,31 @@ _fingerprint_of = itemgetter(8)
 _USER, _SYSTEM_KIND = SecretKind.USER.value, SecretKind.SYSTEM.value  # plain str: a hot loop
 
 
-def audit(tx: Transactions, moment: datetime, stale_days: int) -> list[AuditRow]:
-    """Rows sorted by function, then name, a function's MISSING rows after its stored ones."""
+def audit(
+    tx: Transactions,
+    moment: datetime,
+    stale_days: int,
+    verify: Callable[[Session], None] | None = None,
+) -> list[AuditRow]:
+    """Rows sorted by function, then name, a function's MISSING rows after its stored ones.
+    `verify` checks the rows' signatures in the same snapshot first (it raises to refuse)."""
     # Tens of thousands of new tuples in one go: the cycle collector would rescan them (and
     # the whole heap) several times over, for about a quarter of the audit's time, and find
     # nothing to collect: they hold no cycles.
     with _gc_paused():
-        return _audit(tx, moment, stale_days)
+        return _audit(tx, moment, stale_days, verify)
 
 
-def _audit(tx: Transactions, moment: datetime, stale_days: int) -> list[AuditRow]:
+def _audit(
+    tx: Transactions,
+    moment: datetime,
+    stale_days: int,
+    verify: Callable[[Session], None] | None,
+) -> list[AuditRow]:
     stale_before = _days_before(moment, stale_days)
     with tx.read() as s:
+        if verify is not None:
+            verify(s)
         conn = s.connection()
         functions: dict[int, str] = dict(conn.execute(select(Function.id, Function.name)).all())
         sources = conn.execute(

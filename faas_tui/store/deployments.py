@@ -26,14 +26,22 @@ def deploy(s: Session, fn: Function, actor: str, now: datetime) -> int:
     s.add(deployment)
     s.flush()
     rows = s.exec(
-        select(Secret.id, Secret.name, Secret.version).where(Secret.function_id == fn.id)
+        select(Secret.id, Secret.name, Secret.version, Secret.write_id).where(
+            Secret.function_id == fn.id
+        )
     ).all()
     if rows:
         s.execute(
             insert(Binding),
             [
-                {"deployment_id": deployment.id, "secret_name": n, "secret_id": i, "version": v}
-                for i, n, v in rows
+                {
+                    "deployment_id": deployment.id,
+                    "secret_name": n,
+                    "secret_id": i,
+                    "version": v,
+                    "write_id": w,
+                }
+                for i, n, v, w in rows
             ],
         )
     return number
@@ -49,14 +57,14 @@ def bound_values(s: Session, codec: Codec, fn: Function) -> dict[str, tuple[str,
         raise ConflictError(never_deployed(fn.name))
     number, _, deployment_id = active
     rows = s.exec(
-        select(Binding.secret_name, Binding.secret_id, Binding.version)
+        select(Binding.secret_name, Binding.secret_id, Binding.version, Binding.write_id)
         .where(Binding.deployment_id == deployment_id)
         .order_by(Binding.secret_name)
     ).all()
-    broken = [name for name, secret_id, _ in rows if secret_id is None]
+    broken = [name for name, secret_id, _, _ in rows if secret_id is None]
     if broken:
         raise BindingBrokenError(binding_broken(fn.name, number, broken))
     return {
-        name: read_value(s, codec, fn.name, secret_id, name, version)
-        for name, secret_id, version in rows
+        name: read_value(s, codec, fn, secret_id, name, version, write_id)
+        for name, secret_id, version, write_id in rows
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,15 +11,6 @@ from faas_tui.core.values import SecretFormat, check_value
 from faas_tui.store.slots import not_storable
 
 Entries = dict[str, tuple[str, SecretFormat]]
-
-
-def default_actor() -> str:
-    """Who the event log says made a change: FAAS_TUI_ACTOR, else the login name."""
-    try:
-        actor = os.environ.get("FAAS_TUI_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
-    return actor.encode("utf-8", "backslashreplace").decode("utf-8")  # bad UTF-8 bytes in env
 
 
 def lookup_name(typed: str) -> str:

@@ -1,8 +1,8 @@
-"""Manifest MACs: what a function's secret rows and the whole store should be, keyed by the data key.
+"""Schema 1's manifest MACs (faas-tui 0.1.0), kept to check a 0.1.0 store before it is migrated.
 
 A function's manifest covers its (name, version, format, kind) rows; the store's covers every
-function's manifest, the event log's head, the key slots and a few row totals. Sealing writes
-them in the same transaction as a change; checking compares them and reports a warning.
+function's manifest, the event log's head, the key slots and a few row totals. Schema 2 signs
+instead (guard.py, docs/trust.md); nothing writes these MACs any more.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from faas_tui.core.kinds import SecretKind
@@ -15,7 +15,8 @@ def _blob(nullable: bool = False) -> Column:
 
 
 class StoreMeta(SQLModel, table=True):
-    """One row: the store's identity and the MAC over its manifest (SPEC §6)."""
+    """One row: the store's identity, its generation and the two signatures (docs/trust.md):
+    the writer key's over the content manifest, the admin key's over the credential manifest."""
 
     __tablename__ = "store_meta"
 
@@ -23,11 +24,15 @@ class StoreMeta(SQLModel, table=True):
     store_id: str
     schema_version: int
     created_at: datetime
-    manifest_mac: bytes = Field(sa_column=_blob())
+    manifest_mac: bytes = Field(sa_column=_blob())  # schema 1's store MAC; empty from schema 2
+    generation: int | None = 0
+    signature: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
+    credentials_signature: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class KeySlot(SQLModel, table=True):
-    """The data key wrapped under one passphrase or key file."""
+    """A credential: its box (private key and trusted verify keys, sealed under the passphrase's
+    or key file's key) in nonce/wrapped, its public key, role, operator name and scope."""
 
     __tablename__ = "key_slot"
 
@@ -41,6 +46,29 @@ class KeySlot(SQLModel, table=True):
     nonce: bytes = Field(sa_column=_blob())
     wrapped: bytes = Field(sa_column=_blob())
     created_at: datetime
+    role: str | None = None  # a Role value
+    operator: str | None = None  # a passphrase slot's operator name
+    scope: str | None = None  # a runtime key's function names, space-separated
+    public_key: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
+
+
+class Grant(SQLModel, table=True):
+    """A function's data key sealed to one credential's public key."""
+
+    __tablename__ = "key_grant"
+
+    slot_id: str = Field(
+        sa_column=Column(
+            String, ForeignKey("key_slot.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    function_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("function.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    epoch: int
+    sealed: bytes = Field(sa_column=_blob())
 
 
 class Function(SQLModel, table=True):
@@ -50,7 +78,9 @@ class Function(SQLModel, table=True):
     name: str = Field(unique=True, index=True)
     source_dir: str | None = None
     created_at: datetime
-    manifest_mac: bytes = Field(sa_column=_blob())
+    manifest_mac: bytes = Field(sa_column=_blob())  # the digest the content manifest signs
+    epoch: int | None = 1  # raised with every new data key of the function
+    key_commit: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class Secret(SQLModel, table=True):
@@ -72,6 +102,7 @@ class Secret(SQLModel, table=True):
     description: str = ""
     scopes: str = ""  # space-separated
     fingerprint: bytes = Field(sa_column=_blob())  # keyed HMAC of the value, for REUSED_VALUE
+    write_id: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class SecretVersion(SQLModel, table=True):
@@ -89,6 +120,7 @@ class SecretVersion(SQLModel, table=True):
     nonce: bytes = Field(sa_column=_blob())
     ciphertext: bytes = Field(sa_column=_blob())
     created_at: datetime
+    write_id: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class Deployment(SQLModel, table=True):
@@ -119,6 +151,7 @@ class Binding(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("secret.id", ondelete="SET NULL"), index=True),
     )
     version: int | None = None
+    write_id: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class Event(SQLModel, table=True):

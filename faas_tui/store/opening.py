@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel, select
 
 from faas_tui.core.constants import SCHEMA_VERSION
 from faas_tui.core.errors import ConflictError, IntegrityError, NotFoundError, StoreError
-from faas_tui.core.kinds import SlotKind
+from faas_tui.core.kinds import Role, SlotKind
 from faas_tui.core.messages import no_store, schema_mismatch
-from faas_tui.store import database, keyring, slots
+from faas_tui.store import credentials, database, keyring, slots, trust
 from faas_tui.store.crypto import KdfParams, SecretKey
 from faas_tui.store.models import KeySlot, StoreMeta
 from faas_tui.store.transactions import db_reason, store_failure
+from faas_tui.store.trust import Material
 
 
 def new_store(url: str) -> Engine:
@@ -37,46 +39,104 @@ def new_store(url: str) -> Engine:
 
 
 def initialise(
-    s: Session, store_id: str, data_key: SecretKey, kek: SecretKey, params: KdfParams, now: datetime
-) -> None:
-    """A new store's header row and its passphrase slot (the caller logs and seals)."""
+    s: Session, store_id: str, operator: str, kek: SecretKey, params: KdfParams, now: datetime
+) -> keyring.Unlocked:
+    """A new store's header row and its first admin, with every key fresh (the caller logs and
+    signs)."""
     s.add(
         StoreMeta(
-            store_id=store_id, schema_version=SCHEMA_VERSION, created_at=now, manifest_mac=b""
+            store_id=store_id,
+            schema_version=SCHEMA_VERSION,
+            created_at=now,
+            manifest_mac=b"",
+            generation=0,
         )
     )
-    slots.add_passphrase_slot(s, store_id, data_key, kek, params, now)
+    material = Material.new_store()
+    fields = trust.SlotFields(
+        store_id, slots.new_slot_id(), SlotKind.PASSPHRASE, Role.ADMIN, operator, "",
+        SlotKind.PASSPHRASE.value, params.salt, params.memory_kib, params.iterations,
+        params.lanes, material.public_key(),
+    )
+    slot = credentials.add_sealed(s, store_id, material, kek, fields, now)
+    return keyring.Unlocked(
+        slot.id, bytes(slot.wrapped), kek, material, keyring.credential_of(slot)
+    )
 
 
-def unlock(
-    url: str, *, passphrase: str | None, key_file: str | os.PathLike[str] | None
-) -> tuple[Engine, StoreMeta, keyring.Unlocked]:
-    """The engine, the store's header row and its data key, unlocked. Reads, never writes."""
+class Header(NamedTuple):
+    store_id: str
+    schema_version: int
+
+
+class Found(NamedTuple):
+    """A store's engine, header and slot rows, read before unlocking."""
+
+    engine: Engine
+    meta: Header
+    slots: list[KeySlot]
+
+
+def find(url: str) -> Found:
+    """The engine, the store's header row and its key slots. Reads, never writes."""
     where = database.display_store(url)
     if not database.store_file_exists(url):
         raise NotFoundError(no_store(where))
     engine = database.make_engine(url)
     try:
         with Session(engine) as s:
-            meta = s.get(StoreMeta, 1)
-            rows = list(s.exec(select(KeySlot)).all())
+            meta = _header(s)
+            rows: list[KeySlot] = []
+            if meta is not None and meta.schema_version == SCHEMA_VERSION:
+                rows = list(s.exec(select(KeySlot)).all())  # schema 1: the migration reads them
     except sa_exc.SQLAlchemyError as exc:
+        engine.dispose()
         failure = store_failure(exc)
         if isinstance(failure, IntegrityError):
             raise failure from None
         raise NotFoundError(no_store(where)) from None
     if meta is None:
+        engine.dispose()
         raise NotFoundError(f"no store at {where}")
-    if meta.schema_version != SCHEMA_VERSION:
+    if meta.schema_version not in (1, SCHEMA_VERSION):
+        engine.dispose()
         raise StoreError(schema_mismatch(meta.schema_version, SCHEMA_VERSION))
-    unlocked = keyring.unlock(
-        meta.store_id,
+    return Found(engine, meta, rows)
+
+
+def _header(s: Session) -> Header | None:
+    if not inspect(s.connection()).has_table("store_meta"):
+        return None
+    row = s.execute(text("SELECT store_id, schema_version FROM store_meta WHERE id = 1")).first()
+    return None if row is None else Header(row[0], row[1])
+
+
+def unlock(
+    found: Found,
+    *,
+    passphrase: str | None,
+    key_file: str | os.PathLike[str] | None,
+    operator: str | None,
+) -> keyring.Unlocked:
+    """The chosen credential, opened from the slot rows `find` read."""
+    rows = found.slots
+    return keyring.unlock(
+        found.meta.store_id,
         passphrase=passphrase,
         key_file=key_file,
-        passphrase_slot=lambda: next((r for r in rows if r.kind == SlotKind.PASSPHRASE), None),
+        operator=operator,
+        passphrase_slots=lambda: [r for r in rows if r.kind == SlotKind.PASSPHRASE],
         slot_by_id=lambda slot_id: next((r for r in rows if r.id == slot_id), None),
     )
-    return engine, meta, unlocked
+
+
+def operator_names(url: str) -> list[str]:
+    """The names of the store's operators, without unlocking (for the app's unlock prompt)."""
+    found = find(url)
+    try:
+        return sorted(r.operator or "" for r in found.slots if r.kind == SlotKind.PASSPHRASE)
+    finally:
+        found.engine.dispose()
 
 
 def store_exists(url: str) -> bool:
@@ -95,9 +155,7 @@ def store_exists(url: str) -> bool:
 
 def has_store(engine: Engine) -> bool:
     try:
-        if not inspect(engine).has_table("store_meta"):
-            return False
         with Session(engine) as s:
-            return s.get(StoreMeta, 1) is not None
+            return _header(s) is not None
     except sa_exc.SQLAlchemyError as exc:
         raise store_failure(exc) from None

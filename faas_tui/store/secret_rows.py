@@ -3,56 +3,80 @@ decryption, keyed fingerprints, and collecting versions nothing uses any more.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
-from faas_tui.core.errors import ConflictError, IntegrityError, SecretNotFoundError
+from faas_tui.core.errors import (
+    AccessDeniedError,
+    ConflictError,
+    IntegrityError,
+    SecretNotFoundError,
+)
 from faas_tui.core.kinds import SecretKind
 from faas_tui.core.messages import no_secret, version_missing
 from faas_tui.core.names import secret_name
 from faas_tui.core.records import ImportPlan, SecretInfo
 from faas_tui.core.system_secrets import SYSTEM_SPECS
 from faas_tui.core.values import SecretFormat
-from faas_tui.store import crypto
+from faas_tui.store import crypto, trust
 from faas_tui.store.crypto import SecretKey
+from faas_tui.store.guard import Guard
 from faas_tui.store.models import Binding, Function, Secret, SecretVersion
 from faas_tui.store.transactions import VERSIONS_REMOVED
-
-FINGERPRINT_PURPOSE = "faas-tui value fingerprint"  # HKDF info of the fingerprint sub-key
 
 Items = Mapping[str, tuple[str, SecretFormat]]  # name → (value, format)
 READ_ONLY_SYSTEM = "{} is a system secret: it is read-only here"
 
 
+def new_write_id() -> bytes:
+    """16 random bytes naming one stored value: in its associated data and its function's digest."""
+    return os.urandom(16)
+
+
 class Codec:
-    """Encrypts, decrypts and fingerprints values under one store's data key."""
+    """Encrypts, decrypts and fingerprints values under the functions' keys (through the guard)."""
 
-    __slots__ = ("_fingerprint_key", "data_key", "store_id")
+    __slots__ = ("guard", "store_id")
 
-    def __init__(self, store_id: str, data_key: SecretKey) -> None:
+    def __init__(self, store_id: str, guard: Guard) -> None:
         self.store_id = store_id
-        self.data_key = data_key
-        self._fingerprint_key = data_key.subkey(FINGERPRINT_PURPOSE)
+        self.guard = guard
 
     def __repr__(self) -> str:
         return f"Codec(store={self.store_id!r})"
 
     def fingerprint(self, value: str) -> bytes:
-        return crypto.mac(self._fingerprint_key, value.encode("utf-8"))
+        key = self.guard.material.fingerprint
+        if not key:
+            raise AccessDeniedError("not allowed: this credential cannot write values")
+        return crypto.mac(SecretKey(key), value.encode("utf-8"))
 
     def seal(
-        self, function: str, name: str, version: int, fmt: str, value: str
+        self, s: Session, fn: Function, name: str, version: int, fmt: str, value: str,
+        write_id: bytes,
     ) -> tuple[bytes, bytes]:
-        aad = crypto.value_aad(self.store_id, function, name, version, fmt)
-        return crypto.seal(self.data_key, value.encode("utf-8"), aad)
+        return self.seal_with(self.guard.function_key(s, fn), fn, name, version, fmt, value, write_id)
 
-    def open(self, row: SecretVersion, function: str, name: str) -> str:
-        aad = crypto.value_aad(self.store_id, function, name, row.version, row.format)
+    def seal_with(
+        self, key: SecretKey, fn: Function, name: str, version: int, fmt: str, value: str,
+        write_id: bytes,
+    ) -> tuple[bytes, bytes]:
+        aad = trust.value_aad(self.store_id, fn.name, name, version, fmt, write_id)
+        return crypto.seal(key, value.encode("utf-8"), aad)
+
+    def open(self, s: Session, fn: Function, row: SecretVersion, name: str) -> str:
+        return self.open_with(self.guard.function_key(s, fn), fn, row, name)
+
+    def open_with(self, key: SecretKey, fn: Function, row: SecretVersion, name: str) -> str:
+        aad = trust.value_aad(
+            self.store_id, fn.name, name, row.version, row.format, bytes(row.write_id or b"")
+        )
         plain = crypto.unseal(
-            self.data_key, row.nonce, row.ciphertext, aad, what=f"the value of {function}/{name}"
+            key, row.nonce, row.ciphertext, aad, what=f"the value of {fn.name}/{name}"
         )
         return plain.decode("utf-8")
 
@@ -84,7 +108,9 @@ def user_secret(s: Session, fn: Function, typed: str) -> Secret:
 def delete_secret(s: Session, row: Secret) -> None:
     """The secret and every stored version; the deployments that bound it keep a broken binding."""
     s.execute(
-        update(Binding).where(Binding.secret_id == row.id).values(secret_id=None, version=None)
+        update(Binding)
+        .where(Binding.secret_id == row.id)
+        .values(secret_id=None, version=None, write_id=None)
     )
     s.execute(delete(SecretVersion).where(SecretVersion.secret_id == row.id))
     s.delete(row)
@@ -111,6 +137,8 @@ def insert_secrets(
     if not items:
         return
     system = kind == SecretKind.SYSTEM
+    key = codec.guard.function_key(s, fn)
+    write_ids = {name: new_write_id() for name in items}
     s.execute(
         insert(Secret),
         [
@@ -125,6 +153,7 @@ def insert_secrets(
                 "description": SYSTEM_SPECS[name].description if system else "",
                 "scopes": " ".join(SYSTEM_SPECS[name].scopes) if system else "",
                 "fingerprint": codec.fingerprint(value),
+                "write_id": write_ids[name],
             }
             for name, (value, fmt) in items.items()
         ],
@@ -138,7 +167,7 @@ def insert_secrets(
     )
     rows = []
     for name, (value, fmt) in items.items():
-        nonce, ciphertext = codec.seal(fn.name, name, 1, fmt.value, value)
+        nonce, ciphertext = codec.seal_with(key, fn, name, 1, fmt.value, value, write_ids[name])
         rows.append(
             {
                 "secret_id": ids[name],
@@ -147,6 +176,7 @@ def insert_secrets(
                 "nonce": nonce,
                 "ciphertext": ciphertext,
                 "created_at": now,
+                "write_id": write_ids[name],
             }
         )
     s.execute(insert(SecretVersion), rows)
@@ -166,8 +196,9 @@ def new_version(
     row.format = fmt.value
     row.updated_at = now
     row.fingerprint = codec.fingerprint(value)
+    row.write_id = new_write_id()
     s.add(row)
-    nonce, ciphertext = codec.seal(fn.name, row.name, row.version, row.format, value)
+    nonce, ciphertext = codec.seal(s, fn, row.name, row.version, row.format, value, row.write_id)
     s.add(
         SecretVersion(
             secret_id=row.id,
@@ -176,45 +207,50 @@ def new_version(
             nonce=nonce,
             ciphertext=ciphertext,
             created_at=now,
+            write_id=row.write_id,
         )
     )
 
 
 def read_value(
-    s: Session, codec: Codec, function: str, secret_id: int, name: str, version: int
+    s: Session,
+    codec: Codec,
+    fn: Function,
+    secret_id: int,
+    name: str,
+    version: int,
+    write_id: bytes | None,
 ) -> tuple[str, SecretFormat]:
-    """One stored version decrypted, with its authenticated format."""
+    """One stored version decrypted, with its authenticated format; `write_id` is the write the
+    secret row or binding names: a version row of another write is refused."""
     row = s.exec(
         select(SecretVersion).where(
             SecretVersion.secret_id == secret_id, SecretVersion.version == version
         )
     ).first()
     if row is None:
-        raise IntegrityError(version_missing(function, name, version))
-    return codec.open(row, function, name), SecretFormat(row.format)
+        raise IntegrityError(version_missing(fn.name, name, version))
+    if not trust.same(bytes(row.write_id or b""), bytes(write_id or b"")):
+        raise IntegrityError(
+            f"the value of {fn.name}/{name} is not the one its function's digest names: it was "
+            "copied from another write; it is not returned"
+        )
+    return codec.open(s, fn, row, name), SecretFormat(row.format)
 
 
-def reencrypt_all(s: Session, old: Codec, new: Codec) -> None:
-    """Every stored version re-encrypted, and every fingerprint recomputed, under `new`'s key."""
+def reencrypt_function(s: Session, codec: Codec, fn: Function, old: SecretKey, new: SecretKey) -> None:
+    """Every stored version of the function re-encrypted from `old` to `new` (same write ids)."""
     rows = s.exec(
-        select(SecretVersion, Secret, Function.name)
+        select(SecretVersion, Secret.name)
         .join(Secret, Secret.id == SecretVersion.secret_id)
-        .join(Function, Function.id == Secret.function_id)
+        .where(Secret.function_id == fn.id)
     ).all()
-    current: set[int | None] = set()
-    for version, secret, fn_name in rows:
-        value = old.open(version, fn_name, secret.name)
-        version.nonce, version.ciphertext = new.seal(
-            fn_name, secret.name, version.version, version.format, value
+    for version, name in rows:
+        value = codec.open_with(old, fn, version, name)
+        version.nonce, version.ciphertext = codec.seal_with(
+            new, fn, name, version.version, version.format, value, bytes(version.write_id or b"")
         )
         s.add(version)
-        if version.version == secret.version:
-            secret.fingerprint = new.fingerprint(value)
-            s.add(secret)
-            current.add(secret.id)
-    for secret, fn_name in s.exec(select(Secret, Function.name).join(Function)).all():
-        if secret.id not in current:  # its current version is gone: no fingerprint to compute
-            raise IntegrityError(version_missing(fn_name, secret.name, secret.version))
 
 
 def collect_versions(s: Session, fn: Function) -> None:

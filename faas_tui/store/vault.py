@@ -1,9 +1,9 @@
 """The Vault service: the whole domain API. The CLI, the app and the toolbelt are thin faces on it.
 
-Every change runs in one write transaction (transactions.py), appends to the hash-chained event log
-(eventlog.py), and re-seals the manifest MACs (integrity.py) before it commits; when anything fails
-the transaction rolls back and the store is left exactly as it was. The rows themselves are
-secret_rows.py's, the shared reads queries.py's, the keys keyring.py's and slots.py's.
+Every operation first checks the credential's role (exit 5), then verifies the signed state it
+reads or builds on (exit 4: refuse, never warn). Every change runs in one write transaction
+(transactions.py), appends to the hash-chained event log (eventlog.py) and signs the new state
+(guard.py) before it commits. Credentials and keys are administration.py's; docs/trust.md.
 """
 
 from __future__ import annotations
@@ -13,50 +13,59 @@ import os
 import secrets as random_source
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from faas_tui.core.clock import Clock, utc_now
-from faas_tui.core.errors import ConflictError, SecretNotFoundError, ValidationError
+from faas_tui.core.errors import (
+    ConflictError,
+    IntegrityError,
+    SecretNotFoundError,
+    ValidationError,
+)
 from faas_tui.core.messages import no_secret
 from faas_tui.core.names import function_name, secret_name
 from faas_tui.core.passphrase import passphrase_problem
+from faas_tui.core.permissions import Action, require
 from faas_tui.core.records import (
     AuditRow,
     DeploymentInfo,
     EventInfo,
     FunctionInfo,
     ImportPlan,
-    KeyFileInfo,
     SecretInfo,
 )
 from faas_tui.core.values import SecretFormat, check_value, decode_value
 from faas_tui.store import (
     audit,
+    credentials,
     crypto,
     database,
     deployments,
     eventlog,
     function_rows,
     inputs,
+    keyring,
+    migration,
     opening,
     queries,
     secret_rows,
-    slots,
 )
-from faas_tui.store.crypto import KdfParams, SecretKey
-from faas_tui.store.integrity import Manifests
-from faas_tui.store.models import Secret, StoreMeta
+from faas_tui.store.administration import Administration
+from faas_tui.store.crypto import KdfParams
+from faas_tui.store.generations import GenerationMemory
+from faas_tui.store.guard import Guard, digest_rows, function_tampered
+from faas_tui.store.models import Function, Secret, StoreMeta
 from faas_tui.store.process import disable_core_dumps
 from faas_tui.store.secret_rows import Codec
 from faas_tui.store.timestamps import utc
 from faas_tui.store.transactions import Transactions
+from faas_tui.store.trust import same
 
 
-class Vault:
+class Vault(Administration):
     """An unlocked store. Create one with `Vault.create(...)` or `Vault.open(...)`."""
 
     def __init__(
@@ -64,22 +73,22 @@ class Vault:
         engine: Engine,
         url: str,
         store_id: str,
-        data_key: SecretKey,
+        unlocked: keyring.Unlocked,
         *,
-        passphrase_kek: SecretKey | None,
         read_only: bool,
         clock: Clock,
-        actor: str,
+        memory: GenerationMemory | None = None,
     ) -> None:
         self.url = url
         self.store_id = store_id
         self.read_only = read_only
-        self.actor = actor
-        self.integrity_warnings: list[str] = []
+        self.integrity_warnings: list[str] = []  # always empty: integrity failures raise now
         self._clock = clock
-        self._passphrase_kek = passphrase_kek
+        self._memory = memory
+        self._generation = 0
         self._tx = Transactions(engine, read_only=read_only)
-        self._codec, self._manifests = _keys(store_id, data_key)
+        self._guard = Guard(store_id, unlocked)
+        self._codec = Codec(store_id, self._guard)
 
     def __repr__(self) -> str:
         return f"Vault(store={database.display_store(self.url)!r}, read_only={self.read_only})"
@@ -87,8 +96,13 @@ class Vault:
     @property
     def engine(self) -> Engine:
         """The database engine, for tests and tools that inspect the raw rows. Every change to a
-        store goes through the Vault's methods: a row written here breaks the manifests."""
+        store goes through the Vault's methods: a row written here breaks the signatures."""
         return self._tx.engine
+
+    @property
+    def actor(self) -> str:
+        """Who the event log names: the operator, or `key-file:ID`."""
+        return self.credential.actor
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -98,32 +112,32 @@ class Vault:
         store: str,
         passphrase: str,
         *,
+        operator: str | None = None,
         clock: Clock = utc_now,
-        actor: str | None = None,
         kdf: KdfParams | None = None,
+        memory: GenerationMemory | None = None,
+        actor: str | None = None,
     ) -> Vault:
-        """Create a new store protected by a passphrase (`faas-tui init`)."""
+        """Create a new store whose first admin is `operator` (default: the login name).
+        `actor` is the earlier name of `operator`, kept for callers written before operators."""
+        operator = operator or actor
         problem = passphrase_problem(passphrase)
         if problem:
             raise ValidationError(problem)
+        name = credentials.operator_name(operator or keyring.login_name())
         url = database.to_url(store)
         engine = opening.new_store(url)
         params = kdf or KdfParams.fresh()
         kek = crypto.derive_passphrase_key(passphrase, params)
-        vault = cls(
-            engine,
-            url,
-            random_source.token_hex(16),
-            SecretKey.generate(),
-            passphrase_kek=kek,
-            read_only=False,
-            clock=clock,
-            actor=actor or inputs.default_actor(),
-        )
-        with vault._tx.write() as s:
-            opening.initialise(s, vault.store_id, vault._codec.data_key, kek, params, vault._now())
+        store_id = random_source.token_hex(16)
+        now = utc(clock())
+        with Transactions(engine, read_only=False).write() as s:
+            unlocked = opening.initialise(s, store_id, name, kek, params, now)
+            vault = cls(engine, url, store_id, unlocked, read_only=False, clock=clock, memory=memory)
             vault._log(s, "store.init")
-            vault._manifests.seal(s)
+            vault._seal(s, credentials=True)
+        if memory is not None:
+            memory.record(store_id, vault._generation)
         disable_core_dumps()
         return vault
 
@@ -134,33 +148,63 @@ class Vault:
         *,
         passphrase: str | None = None,
         key_file: str | os.PathLike[str] | None = None,
+        operator: str | None = None,
         read_only: bool = False,
         clock: Clock = utc_now,
+        memory: GenerationMemory | None = None,
+        inspect: bool = False,
         actor: str | None = None,
     ) -> Vault:
-        """Unlock an existing store with its passphrase or a key file. Writes nothing."""
+        """Unlock a store with an operator's passphrase or a key file (a key file wins).
+
+        Verifies both signatures, the unlocking slot and the generation (against `memory`), and
+        refuses (IntegrityError) when any fails; `inspect=True` (for `check` and `check --accept`)
+        opens a failing store anyway, every other operation still refusing. A store written by
+        faas-tui 0.1.0 is migrated first, in one transaction, when opened with its passphrase.
+        `actor` is ignored (earlier releases took it): the event log names the credential.
+        """
+        del actor
         url = database.to_url(store)
-        engine, meta, unlocked = opening.unlock(url, passphrase=passphrase, key_file=key_file)
+        found = opening.find(url)
+        if found.meta.schema_version == migration.OLD_SCHEMA:
+            found = migration.upgrade(
+                url,
+                found, passphrase=passphrase, key_file=key_file, operator=operator, now=utc(clock())
+            )
+        try:
+            unlocked = opening.unlock(
+                found, passphrase=passphrase, key_file=key_file, operator=operator
+            )
+        except BaseException:
+            found.engine.dispose()
+            raise
         vault = cls(
-            engine,
-            url,
-            meta.store_id,
-            unlocked.data_key,
-            passphrase_kek=unlocked.kek,
-            read_only=read_only,
-            clock=clock,
-            actor=actor or inputs.default_actor(),
+            found.engine, url, found.meta.store_id, unlocked,
+            read_only=read_only, clock=clock, memory=memory,
         )
         disable_core_dumps()
-        with vault._tx.read() as s:  # the MAC and the rows from one snapshot: a writer may commit
-            stored = (s.get(StoreMeta, 1) or meta).manifest_mac
-            _note(vault.integrity_warnings, vault._manifests.store_problem(s, stored))
+        try:
+            with vault._tx.read() as s:
+                vault._verify_all(s)
+                vault._generation = vault._guard.verify_store(s).generation
+            if memory is not None:
+                memory.check(vault.store_id, vault._generation, location=database.display_store(url))
+                memory.record(vault.store_id, vault._generation)
+        except IntegrityError:
+            if not inspect:
+                vault.close()
+                raise
         return vault
 
     @staticmethod
     def exists(store: str) -> bool:
         """Whether a store has been created at this location."""
         return opening.store_exists(database.to_url(store))
+
+    @staticmethod
+    def operator_names(store: str) -> list[str]:
+        """The store's operators, without unlocking it (the app's unlock prompt)."""
+        return opening.operator_names(database.to_url(store))
 
     def close(self) -> None:
         self._tx.engine.dispose()
@@ -174,47 +218,48 @@ class Vault:
     # --- functions ----------------------------------------------------------------------------
 
     def list_functions(self) -> list[FunctionInfo]:
-        with self._tx.read() as s:
-            return queries.function_infos(s)
+        with self._reading(Action.LIST) as s:
+            infos = queries.function_infos(s)
+        return [info for info in infos if self.credential.reads(info.name)]
 
     def get_function(self, name: str) -> FunctionInfo:
-        with self._tx.read() as s:
+        with self._reading(Action.LIST, name) as s:
             return queries.function_infos(s, name)[0]
 
     def add_function(self, name: str, source_dir: str | None = None) -> FunctionInfo:
-        """A new function, with its system secrets."""
+        """A new function, with its system secrets and a data key of its own."""
         name = function_name(name)
         folder = inputs.source_dir(source_dir)
-        with self._tx.write() as s:
+        with self._writing(Action.WRITE, name) as s:
             stamp = eventlog.Stamp(self.actor, self._now())
-            function_rows.create(s, self._codec, self._manifests, {name: {}}, folder, stamp)
+            function_rows.create(s, self._codec, self._guard, {name: {}}, folder, stamp)
+            self._generation = _generation_of(s)
         return self.get_function(name)
 
     def set_source_dir(self, name: str, source_dir: str | None) -> None:
         """Name (or clear) the function's code folder, which the audit scans for references."""
         source = inputs.source_dir(source_dir)
-        with self._tx.write() as s:
-            fn = queries.function_row(s, name)
+        with self._writing(Action.WRITE, name) as s:
+            fn = self._function(s, name)
             fn.source_dir = source
             s.add(fn)
             self._log(s, "function.source", name)
-            self._manifests.seal(s)
+            self._seal(s, fn)
 
     def delete_function(self, name: str) -> None:
         """Delete a function, its secrets, every stored version and its deployments. Permanent."""
-        with self._tx.write(scrub=True) as s:
-            fn = queries.function_row(s, name)
+        with self._writing(Action.WRITE, name, scrub=True) as s:
+            fn = self._function(s, name)
             function_rows.remove(s, fn)
             self._log(s, "function.delete", name)
-            self._manifests.seal(s)
+            self._seal(s)
 
     # --- secrets ------------------------------------------------------------------------------
 
     def list_secrets(self, function: str, *, include_system: bool = False) -> list[SecretInfo]:
         """Names and metadata of a function's secrets — never values."""
-        with self._tx.read() as s:
-            fn = queries.function_row(s, function)
-            _note(self.integrity_warnings, self._manifests.function_problem(s, fn))
+        with self._reading(Action.LIST, function) as s:
+            fn = self._function(s, function)
             rows = secret_rows.listed(s, fn, include_system=include_system)
             bound = queries.bound_versions(s, fn)
         return [secret_rows.secret_info(fn.name, row, bound) for row in rows]
@@ -235,8 +280,8 @@ class Vault:
         """Create a secret. The name is normalised as typed; the value is checked for its format."""
         name = secret_name(name)
         check_value(value, fmt)
-        with self._tx.write() as s:
-            fn = queries.function_row(s, function)
+        with self._writing(Action.WRITE, function) as s:
+            fn = self._function(s, function)
             if secret_rows.find(s, fn, name) is not None:
                 raise ConflictError(
                     f"{function} already has a secret named {name}: "
@@ -244,15 +289,15 @@ class Vault:
                 )
             secret_rows.insert_secrets(s, self._codec, fn, {name: (value, fmt)}, self._now())
             self._log(s, "secret.add", function, [name])
-            self._manifests.seal(s, fn)
+            self._seal(s, fn)
         return self.get_secret(function, name)
 
     def update_secret(
         self, function: str, name: str, value: str, fmt: SecretFormat | None = None
     ) -> SecretInfo:
         """Store a new version of the value (write-only). `fmt=None` keeps the current format."""
-        with self._tx.write() as s:
-            fn = queries.function_row(s, function)
+        with self._writing(Action.WRITE, function) as s:
+            fn = self._function(s, function)
             row = secret_rows.user_secret(s, fn, name)
             new_format = fmt or SecretFormat(row.format)
             check_value(value, new_format)
@@ -260,7 +305,7 @@ class Vault:
             s.flush()
             secret_rows.collect_versions(s, fn)
             self._log(s, "secret.update", function, [row.name])
-            self._manifests.seal(s, fn)
+            self._seal(s, fn)
         return self.get_secret(function, row.name)
 
     def delete_secret(self, function: str, name: str) -> list[int]:
@@ -268,19 +313,19 @@ class Vault:
 
         Returns the deployment numbers that bound it: they now fail until redeployed.
         """
-        with self._tx.write(scrub=True) as s:
-            fn = queries.function_row(s, function)
+        with self._writing(Action.WRITE, function, scrub=True) as s:
+            fn = self._function(s, function)
             row = secret_rows.user_secret(s, fn, name)
             broken = queries.deployments_binding(s, row.id)
             secret_rows.delete_secret(s, row)
             self._log(s, "secret.delete", function, [row.name])
-            self._manifests.seal(s, fn)
+            self._seal(s, fn)
         return broken
 
     def deployments_binding(self, function: str, name: str) -> list[int]:
         """Deployment numbers that still bind this secret (shown before a delete)."""
-        with self._tx.read() as s:
-            fn = queries.function_row(s, function)
+        with self._reading(Action.LIST, function) as s:
+            fn = self._function(s, function)
             row = secret_rows.stored(s, fn, name)
             return queries.deployments_binding(s, row.id)
 
@@ -290,10 +335,12 @@ class Vault:
         return decode_value(text_value, fmt)
 
     def read_secret_text(self, function: str, name: str) -> tuple[str, SecretFormat]:
-        with self._tx.read() as s:
-            fn = queries.function_row(s, function)
+        with self._reading(Action.READ_VALUES, function) as s:
+            fn = self._function(s, function)
             row = secret_rows.stored(s, fn, name)
-            text, _ = secret_rows.read_value(s, self._codec, fn.name, row.id, row.name, row.version)
+            text, _ = secret_rows.read_value(
+                s, self._codec, fn, row.id, row.name, row.version, row.write_id
+            )
             return text, SecretFormat(row.format)
 
     def verify_secret(self, function: str, name: str, candidate: str) -> bool:
@@ -320,8 +367,8 @@ class Vault:
         in a way that would make the plan differ.
         """
         wanted = inputs.validated_entries(entries)
-        with self._tx.write(dry_run=dry_run) as s:
-            fn = queries.function_row(s, function)
+        with self._writing(Action.WRITE, function, dry_run=dry_run) as s:
+            fn = self._function(s, function)
             existing = {
                 row.name: row for row in s.exec(select(Secret).where(Secret.function_id == fn.id))
             }
@@ -340,7 +387,7 @@ class Vault:
             s.flush()
             secret_rows.collect_versions(s, fn)
             self._log(s, "secret.import", function, (*plan.added, *plan.replaced))
-            self._manifests.seal(s, fn)
+            self._seal(s, fn)
         return plan
 
     def populate(self, functions: Mapping[str, Mapping[str, tuple[str, SecretFormat]]]) -> None:
@@ -351,25 +398,26 @@ class Vault:
             fn: inputs.validated_entries((k, v, f) for k, (v, f) in items.items())
             for fn, items in functions.items()
         }
-        with self._tx.write() as s:
+        with self._writing(Action.WRITE) as s:
             stamp = eventlog.Stamp(self.actor, self._now())
-            function_rows.create(s, self._codec, self._manifests, created, None, stamp)
+            function_rows.create(s, self._codec, self._guard, created, None, stamp)
+            self._generation = _generation_of(s)
 
     # --- deployments --------------------------------------------------------------------------
 
     def deploy(self, function: str) -> int:
         """Bind the current version of every secret; returns the new deployment number."""
-        with self._tx.write() as s:  # releasing the old binding may remove versions (scrubbed)
-            fn = queries.function_row(s, function)
+        with self._writing(Action.DEPLOY, function) as s:  # old versions may go (scrubbed)
+            fn = self._function(s, function)
             number = deployments.deploy(s, fn, self.actor, self._now())
             secret_rows.collect_versions(s, fn)
             self._log(s, "deploy", function, [f"#{number}"])
-            self._manifests.seal(s, fn)
+            self._seal(s, fn)
         return number
 
     def deployments(self, function: str) -> list[DeploymentInfo]:
-        with self._tx.read() as s:
-            fn = queries.function_row(s, function)
+        with self._reading(Action.LIST, function) as s:
+            fn = self._function(s, function)
             rows = queries.deployment_rows(s, fn)
         return [DeploymentInfo(function, d.number, d.created_at, d.actor) for d in rows]
 
@@ -378,132 +426,62 @@ class Vault:
 
         Refuses a function never deployed, and one whose deployment binds a deleted secret.
         """
-        with self._tx.read() as s:
-            return deployments.bound_values(s, self._codec, queries.function_row(s, function))
-
-    # --- keys ---------------------------------------------------------------------------------
-
-    def change_passphrase(self, new_passphrase: str, *, kdf: KdfParams | None = None) -> None:
-        """Re-wrap the data key under a new passphrase; values are not touched.
-
-        `kdf` is for tests only (weak parameters); the CLI and the app always use the defaults.
-        """
-        problem = passphrase_problem(new_passphrase)
-        if problem:
-            raise ValidationError(problem)
-        params = kdf or KdfParams.fresh()
-        kek = crypto.derive_passphrase_key(new_passphrase, params)
-        with self._tx.write(scrub=True) as s:
-            data_key = self._codec.data_key
-            slots.replace_passphrase_slot(s, self.store_id, data_key, kek, params, self._now())
-            self._log(s, "store.passwd")
-            self._manifests.seal(s)
-        self._passphrase_kek = kek
-
-    def rotate_key(self) -> list[str]:
-        """A new data key; every value re-encrypted, one transaction.
-
-        Key files hold keys this process never sees, so their slots cannot be re-wrapped: they
-        are revoked, and their ids returned so the caller can say so.
-        """
-        if self._passphrase_kek is None:
-            raise ConflictError("rotate-key needs the passphrase: unlock without --key-file")
-        old_codec, old_manifests = self._codec, self._manifests
-        new = SecretKey.generate()
-        with self._tx.write(scrub=True) as s:
-            self._codec, self._manifests = _keys(self.store_id, new)
-            try:
-                secret_rows.reencrypt_all(s, old_codec, self._codec)
-                revoked = slots.rekey(s, self.store_id, self._passphrase_kek, new)
-                self._log(s, "store.rotate-key")
-                self._log(s, "key-file.revoke", None, revoked)
-                self._manifests.seal_all(s)
-            except BaseException:
-                self._codec, self._manifests = old_codec, old_manifests
-                raise
-        return revoked
-
-    def add_key_file(self, path: str | os.PathLike[str], label: str = "") -> KeyFileInfo:
-        """Write a new random key, 0600, to PATH, and wrap the data key in a slot of its own."""
-        target = Path(path)
-        label = label or target.name
-        slots.check_new_key_file(target, label)
-        now = self._now()
-        with slots.key_file(target) as write, self._tx.write() as s:
-            # written inside the transaction, so a file that cannot be written adds no slot
-            slot_id = slots.add_key_file_slot(
-                s, self.store_id, self._codec.data_key, label, now, write
-            )
-            self._log(s, "key-file.add", None, [slot_id])
-            self._manifests.seal(s)
-        return KeyFileInfo(slot_id, label, now)
-
-    def list_key_files(self) -> list[KeyFileInfo]:
-        with self._tx.read() as s:
-            rows = slots.key_file_slots(s)
-        return [KeyFileInfo(r.id, r.label, r.created_at) for r in rows]
-
-    def revoke_key_file(self, slot_id: str) -> None:
-        with self._tx.write(scrub=True) as s:
-            s.delete(slots.key_file_slot(s, slot_id))
-            self._log(s, "key-file.revoke", None, [slot_id])
-            self._manifests.seal(s)
+        with self._reading(Action.READ_VALUES, function) as s:
+            return deployments.bound_values(s, self._codec, self._function(s, function))
 
     # --- audit and event log ------------------------------------------------------------------
 
     def audit(self, stale_days: int = 90, *, now: datetime | None = None) -> list[AuditRow]:
         """Every secret of every function with its flags, plus MISSING names. No values.
 
-        Nothing is decrypted: REUSED_VALUE compares keyed fingerprints. Rows are sorted by
-        function, then name, with a function's MISSING rows after its stored ones. A MISSING
-        row's kind is the kind the name would have if created (`system` for a SYSTEM_ name,
-        else `user`); its format, version, times and deployed version are None.
+        Nothing is decrypted: REUSED_VALUE compares the fingerprints writers stored and signed.
+        Rows are sorted by function, then name, with a function's MISSING rows after its stored
+        ones. A MISSING row's kind is the kind the name would have if created (`system` for a
+        SYSTEM_ name, else `user`); its format, version, times and deployed version are None.
+        Every function's digest is verified in the same snapshot first.
         """
+        require(self.credential, Action.AUDIT)
         moment = utc(now) if now is not None else self._now()
-        return audit.audit(self._tx, moment, stale_days)
+        return audit.audit(self._tx, moment, stale_days, verify=self._verify_all)
 
     def events(self) -> list[EventInfo]:
         """The event log, oldest first: who did what to which name, and when. Never a value."""
-        with self._tx.read() as s:
+        with self._reading(Action.LOG) as s:
             rows = eventlog.rows(s)
         return [EventInfo(e.seq, e.at, e.actor, e.action, e.function, e.name, e.hash) for e in rows]
 
     def verify_log(self) -> int:
-        """Recompute the hash chain and check its last row against the sealed store manifest.
+        """Recompute the hash chain; the signed content manifest covers its last row.
 
         Returns the number of events, or raises IntegrityError naming the first broken row. The
-        chain catches a row edited, inserted, deleted or moved; the manifest MAC, keyed by the data
-        key and covering the last row's number and hash, catches a cut tail and a chain that was
-        recomputed after an edit (anyone can recompute SHA-256; nobody without the key the MAC).
+        chain catches a row edited, inserted, deleted or moved; the writer key's signature over
+        the last row's number and hash catches a cut tail and a chain recomputed after an edit.
         """
+        require(self.credential, Action.LOG)
         with self._tx.read() as s:
             count = eventlog.verify_chain(s, self._tx.sqlite)
-            self._manifests.check_log_head(s, count)
+            try:
+                self._guard.verify_store(s)
+            except IntegrityError:
+                raise IntegrityError(
+                    f"the event log is broken after row {count}: the store was signed with "
+                    "another last row, so rows were cut from its end or the chain was rewritten "
+                    "(or other rows of the store were changed behind faas-tui's back)"
+                ) from None
         return count
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _log(
-        self,
-        s: Session,
-        action: str,
-        function: str | None = None,
-        names: Iterable[str | None] = (None,),
-    ) -> None:
-        eventlog.append(s, eventlog.Stamp(self.actor, self._now()), action, function, names)
-
-    def _now(self) -> datetime:
-        return utc(self._clock())
+    def _verify_all(self, s: Session) -> None:
+        """The signed state and every function's digest, in one snapshot (opening, the audit)."""
+        self._guard.verify_store(s)
+        rows = digest_rows(s)
+        for fn in s.exec(select(Function)).all():
+            assert fn.id is not None
+            if not same(self._guard.digest(fn, rows[fn.id]), fn.manifest_mac):
+                raise IntegrityError(function_tampered(fn.name))
 
 
-def _keys(store_id: str, data_key: SecretKey) -> tuple[Codec, Manifests]:
-    """What the data key is used through: values and fingerprints, and the manifest MACs."""
-    return Codec(store_id, data_key), Manifests(
-        store_id, data_key.subkey(crypto.MANIFEST_MAC_PURPOSE)
-    )
-
-
-def _note(warnings: list[str], message: str | None) -> None:
-    """Keep an integrity warning once, for the caller to show."""
-    if message is not None and message not in warnings:
-        warnings.append(message)
+def _generation_of(s: Session) -> int:
+    meta = s.get(StoreMeta, 1)
+    return (meta.generation or 0) if meta is not None else 0
