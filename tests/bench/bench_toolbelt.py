@@ -9,12 +9,21 @@ Not a test: run it by hand; it prints times and ratios and exits 1 when a ratio 
 - uncached read: `read_secret(name, use_cache=False)` against the floor's select-and-decrypt on an
   open connection with a ready AESGCM object, in one process — target <= 10x.
 
+With a PostgreSQL server (--pg URL, default FAAS_TUI_TEST_PG_URL) the same store is made in a fresh
+database there, and two more rows are printed beside the SQLite ones:
+- cold start on PostgreSQL: the floor process imports psycopg and AESGCM, connects, selects one row
+  and decrypts it — target <= 2x;
+- uncached read on PostgreSQL: the floor is one prepared psycopg point select on a kept connection
+  (binary results) and the decrypt — target <= 5x.
+
 Child processes run with compiled bytecode (a private PYTHONPYCACHEPREFIX, warmed first), as a
 deployed runtime has. Two interpreter set-ups are measured: `clean` (python -S, site-packages on
 PYTHONPATH: no .pth start-up hooks, the stricter floor) and `site` (the interpreter as installed).
 
     python tests/bench/bench_toolbelt.py                 # 40 runs per process, both set-ups
     python tests/bench/bench_toolbelt.py --runs 100 --setup clean
+    python tests/bench/bench_toolbelt.py --pg postgresql+psycopg://postgres@127.0.0.1:54330/postgres
+    python tests/bench/bench_toolbelt.py --pg ''        # SQLite only, even with the variable set
 """
 
 from __future__ import annotations
@@ -30,7 +39,9 @@ import tempfile
 import textwrap
 import time
 import timeit
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,18 +57,29 @@ from faas_tui.toolbelt import SecretClient
 FN = "bench"
 NAME = "STRIPE_API_KEY"
 VALUE = "sk_live_" + "x" * 40
-TARGETS = {"cold start": 2.0, "cached read": 3.0, "uncached read": 10.0}
+TARGETS = {
+    "cold start": 2.0,
+    "cached read": 3.0,
+    "uncached read": 10.0,
+    "pg cold start": 2.0,
+    "pg uncached read": 5.0,
+}
 ROW_SQL = "SELECT nonce, ciphertext FROM secret_version WHERE id = ?"
+PG_ROW_SQL = "SELECT nonce, ciphertext FROM secret_version WHERE id = %s"
 
 
 class Store:
-    """A throw-away store: one function with `secrets` secrets, deployed, and a runtime key file."""
+    """A throw-away store: one function with `secrets` secrets, deployed, and a runtime key file.
 
-    def __init__(self, folder: Path, secrets: int) -> None:
+    `url` is a PostgreSQL database to fill; without it, a SQLite file under `folder`.
+    """
+
+    def __init__(self, folder: Path, secrets: int, url: str | None = None) -> None:
         self.path = folder / "store" / "store.db"
-        self.key_file = folder / "runtime.key"
+        self.url = url or str(self.path)
+        self.key_file = folder / ("pg-runtime.key" if url else "runtime.key")
         weak_kdf = KdfParams(salt=os.urandom(16), memory_kib=8 * 1024, iterations=1, lanes=1)
-        with Vault.create(str(self.path), "bench passphrase", kdf=weak_kdf) as vault:
+        with Vault.create(self.url, "bench passphrase", kdf=weak_kdf) as vault:
             vault.add_function(FN)
             vault.add_secret(FN, NAME, VALUE)
             for i in range(secrets - 1):
@@ -68,18 +90,55 @@ class Store:
             # The floor gets what the toolbelt works out for itself: the key, the row and its AAD.
             store_id = vault.store_id
             self.aad = crypto.value_aad(vault.store_id, FN, NAME, 1, "plaintext")
-        self.data_key = _data_key(self.path, store_id, self.key_file)
+        slots = [_Slot(*row) for row in self.rows(SLOTS_SQL)]
+        self.data_key = _data_key(slots, store_id, self.key_file)
+        ((self.row_id,),) = self.rows(ROW_ID_SQL, (NAME,))
+
+    def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        if self.url.startswith("postgresql"):
+            import psycopg
+
+            with psycopg.connect(libpq(self.url)) as con:
+                return [tuple(r) for r in con.execute(sql.replace("?", "%s"), params).fetchall()]
         con = sqlite3.connect(self.path)
-        (self.row_id,) = con.execute(
-            "SELECT v.id FROM secret_version v JOIN secret s ON s.id = v.secret_id "
-            "WHERE s.name = ? AND v.version = s.version",
-            (NAME,),
-        ).fetchone()
-        con.close()
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
 
     @property
     def uri(self) -> str:
         return f"file://{self.path}?mode=ro"
+
+
+SLOTS_SQL = (
+    "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes FROM key_slot"
+)
+ROW_ID_SQL = (
+    "SELECT v.id FROM secret_version v JOIN secret s ON s.id = v.secret_id "
+    "WHERE s.name = ? AND v.version = s.version"
+)
+
+
+def libpq(url: str) -> str:
+    """The libpq URI of a postgresql+psycopg:// URL."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+@contextmanager
+def pg_database(admin_url: str) -> Iterator[str]:
+    """A fresh database on the server for the bench's store, dropped afterwards."""
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    base, _, _ = admin_url.rpartition("/")
+    with psycopg.connect(libpq(admin_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(libpq(admin_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def floor_code(store: Store) -> str:
@@ -92,10 +151,20 @@ def floor_code(store: Store) -> str:
     """)
 
 
+def pg_floor_code(store: Store) -> str:
+    return textwrap.dedent(f"""
+        import psycopg
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        con = psycopg.connect({libpq(store.url)!r}, autocommit=True)
+        nonce, ciphertext = con.cursor(binary=True).execute({PG_ROW_SQL!r}, ({store.row_id},)).fetchone()
+        print(AESGCM(bytes.fromhex({store.data_key.hex()!r})).decrypt(nonce, ciphertext, bytes.fromhex({store.aad.hex()!r})).decode())
+    """)
+
+
 def toolbelt_code(store: Store) -> str:
     return textwrap.dedent(f"""
         from faas_tui.toolbelt import SecretClient
-        print(SecretClient({FN!r}, store={str(store.path)!r}, key_file={str(store.key_file)!r}).read_secret({NAME!r}))
+        print(SecretClient({FN!r}, store={store.url!r}, key_file={str(store.key_file)!r}).read_secret({NAME!r}))
     """)
 
 
@@ -144,73 +213,122 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40, help="processes per kind (default 40)")
     parser.add_argument("--secrets", type=int, default=20, help="secrets in the function")
     parser.add_argument("--setup", choices=["clean", "site", "both"], default="both")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("FAAS_TUI_TEST_PG_URL", ""),
+        metavar="URL",
+        help="a PostgreSQL server (postgresql+psycopg://…) for the PostgreSQL rows",
+    )
     args = parser.parse_args()
     ratios: dict[str, float] = {}
+    setups = ("clean", "site") if args.setup == "both" else (args.setup,)
     with tempfile.TemporaryDirectory(prefix="faas-tui-bench-") as folder:
         store = Store(Path(folder), args.secrets)
         pycache = Path(folder) / "pycache"
-        codes = {"floor": floor_code(store), "toolbelt": toolbelt_code(store), "empty": "pass"}
         print(
-            f"cold start: median of {args.runs} fresh processes each (store with {args.secrets + 3} secrets)"
+            f"cold start: median of {args.runs} fresh processes each "
+            f"(one function with {args.secrets + 3} secrets, a runtime key file)"
         )
-        for setup in ("clean", "site") if args.setup == "both" else (args.setup,):
-            command, env = child_env(setup, pycache)
-            times = process_times(codes, command, env, args.runs)
-            floor, ours, empty = (
-                statistics.median(times[k]) for k in ("floor", "toolbelt", "empty")
-            )
-            ratio = ours / floor
-            ratios[f"cold start ({setup})"] = ratio
-            print(
-                f"  {setup:5}  python -c pass {empty * 1e3:6.1f} ms   floor {floor * 1e3:6.1f} ms   "
-                f"toolbelt {ours * 1e3:6.1f} ms   ratio {ratio:.2f}x (target <= 2x)"
-            )
-
-        os.environ["BENCH_" + NAME] = VALUE
-        environ = os.environ
-        with SecretClient(FN, store=str(store.path), key_file=store.key_file) as client:
-            client.read_secret(NAME)
-            cached = per_call(lambda: client.read_secret(NAME), 200_000)
-            env_read = per_call(lambda: environ["BENCH_" + NAME], 200_000)
-            ratios["cached read"] = cached / env_read
-            print(
-                f"cached read   read_secret {cached * 1e9:7.0f} ns   os.environ[...] "
-                f"{env_read * 1e9:7.0f} ns   ratio {cached / env_read:.2f}x (target <= 3x)"
-            )
-
-            con = sqlite3.connect(store.uri, uri=True, isolation_level=None)
-            aead = AESGCM(store.data_key)
-            row_id, aad = store.row_id, store.aad
-
-            def select_and_decrypt() -> str:
-                nonce, ciphertext = con.execute(ROW_SQL, (row_id,)).fetchone()
-                return aead.decrypt(nonce, ciphertext, aad).decode()
-
-            assert select_and_decrypt() == client.read_secret(NAME, use_cache=False) == VALUE
-            uncached = per_call(lambda: client.read_secret(NAME, use_cache=False), 5_000)
-            floor_read = per_call(select_and_decrypt, 5_000)
-            con.close()
-            ratios["uncached read"] = uncached / floor_read
-            print(
-                f"uncached read read_secret {uncached * 1e6:7.1f} µs   select+decrypt "
-                f"{floor_read * 1e6:7.1f} µs   ratio {uncached / floor_read:.2f}x (target <= 10x)"
-            )
+        codes = {"floor": floor_code(store), "toolbelt": toolbelt_code(store), "empty": "pass"}
+        cold_starts(codes, setups, pycache, args.runs, "cold start", ratios)
+        cached_and_uncached(store, ratios)
+        if args.pg:
+            with pg_database(args.pg) as url:
+                pg_store = Store(Path(folder), args.secrets, url)
+                print(f"PostgreSQL at {url.rpartition('@')[2]} (same store)")
+                codes = {"floor": pg_floor_code(pg_store), "toolbelt": toolbelt_code(pg_store)}
+                cold_starts(codes, setups, pycache, args.runs, "pg cold start", ratios)
+                pg_uncached(pg_store, ratios)
     over = [label for label, ratio in ratios.items() if ratio > TARGETS[label.split(" (")[0]]]
     print("all targets met" if not over else f"over target: {', '.join(over)}")
     return 1 if over else 0
 
 
-def _data_key(path: Path, store_id: str, key_file: Path) -> bytes:
-    """The data key, unlocked from the key file with the store's own keyring (the floor's key)."""
-    con = sqlite3.connect(path)
-    try:
-        rows = con.execute(
-            "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes "
-            "FROM key_slot"
-        ).fetchall()
-    finally:
+def cold_starts(
+    codes: dict[str, str],
+    setups: tuple[str, ...],
+    pycache: Path,
+    runs: int,
+    label: str,
+    ratios: dict[str, float],
+) -> None:
+    for setup in setups:
+        command, env = child_env(setup, pycache)
+        times = process_times(codes, command, env, runs)
+        floor, ours = (statistics.median(times[k]) for k in ("floor", "toolbelt"))
+        empty = ""
+        if "empty" in times:
+            empty = f"python -c pass {statistics.median(times['empty']) * 1e3:6.1f} ms   "
+        ratio = ours / floor
+        ratios[f"{label} ({setup})"] = ratio
+        print(
+            f"  {label:13} {setup:5}  {empty}floor "
+            f"{floor * 1e3:6.1f} ms   toolbelt {ours * 1e3:6.1f} ms   ratio {ratio:.2f}x "
+            f"(target <= {TARGETS[label]:g}x)"
+        )
+
+
+def cached_and_uncached(store: Store, ratios: dict[str, float]) -> None:
+    os.environ["BENCH_" + NAME] = VALUE
+    environ = os.environ
+    with SecretClient(FN, store=store.url, key_file=store.key_file) as client:
+        client.read_secret(NAME)
+        cached = per_call(lambda: client.read_secret(NAME), 200_000)
+        env_read = per_call(lambda: environ["BENCH_" + NAME], 200_000)
+        ratios["cached read"] = cached / env_read
+        print(
+            f"cached read   read_secret {cached * 1e9:7.0f} ns   os.environ[...] "
+            f"{env_read * 1e9:7.0f} ns   ratio {cached / env_read:.2f}x (target <= 3x)"
+        )
+
+        con = sqlite3.connect(store.uri, uri=True, isolation_level=None)
+        aead = AESGCM(store.data_key)
+        row_id, aad = store.row_id, store.aad
+
+        def select_and_decrypt() -> str:
+            nonce, ciphertext = con.execute(ROW_SQL, (row_id,)).fetchone()
+            return aead.decrypt(nonce, ciphertext, aad).decode()
+
+        assert select_and_decrypt() == client.read_secret(NAME, use_cache=False) == VALUE
+        uncached = per_call(lambda: client.read_secret(NAME, use_cache=False), 5_000)
+        floor_read = per_call(select_and_decrypt, 5_000)
         con.close()
-    slots = [_Slot(*row) for row in rows]
+    ratios["uncached read"] = uncached / floor_read
+    print(
+        f"uncached read read_secret {uncached * 1e6:7.1f} µs   select+decrypt "
+        f"{floor_read * 1e6:7.1f} µs   ratio {uncached / floor_read:.2f}x (target <= 10x)"
+    )
+
+
+def pg_uncached(store: Store, ratios: dict[str, float]) -> None:
+    """`read_secret(name, use_cache=False)` on PostgreSQL against one prepared point select on a
+    kept psycopg connection (binary results) and the decrypt."""
+    import psycopg
+
+    con = psycopg.connect(libpq(store.url), autocommit=True, prepare_threshold=0)
+    cur = con.cursor(binary=True)
+    aead = AESGCM(store.data_key)
+    row_id, aad = store.row_id, store.aad
+
+    def select_and_decrypt() -> str:
+        nonce, ciphertext = cur.execute(PG_ROW_SQL, (row_id,)).fetchone()  # type: ignore[misc]
+        return aead.decrypt(nonce, ciphertext, aad).decode()
+
+    with SecretClient(FN, store=store.url, key_file=store.key_file) as client:
+        assert select_and_decrypt() == client.read_secret(NAME, use_cache=False) == VALUE
+        uncached = per_call(lambda: client.read_secret(NAME, use_cache=False), 1_000)
+        floor_read = per_call(select_and_decrypt, 1_000)
+    con.close()
+    ratios["pg uncached read"] = uncached / floor_read
+    print(
+        f"uncached read on PostgreSQL   read_secret {uncached * 1e6:7.1f} µs   prepared "
+        f"select+decrypt {floor_read * 1e6:7.1f} µs   ratio {uncached / floor_read:.2f}x "
+        f"(target <= {TARGETS['pg uncached read']:g}x)"
+    )
+
+
+def _data_key(slots: list[_Slot], store_id: str, key_file: Path) -> bytes:
+    """The data key, unlocked from the key file with the store's own keyring (the floor's key)."""
     unlocked = keyring.unlock(
         store_id,
         passphrase=None,

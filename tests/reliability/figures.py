@@ -34,6 +34,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         + " |"
     )
     lines.append(
+        "| reads under writers: uncached reads idle vs under two writing operators, worst read | "
+        + " | ".join(_readers(by[("readers", b)]) for b in BACKENDS)
+        + " |"
+    )
+    lines.append(
         "| crash points (SIGKILL) tried, zero losses | "
         + " | ".join(_crash(by[("crash", b)]) for b in BACKENDS)
         + " |"
@@ -58,6 +63,16 @@ def _load(rows: list[dict[str, Any]]) -> str:
     return (
         f"{r['writers']} × {r['readers']} × {r['seconds']:g} s "
         f"({r['writes']} writes, {r['reads']} reads)"
+    )
+
+
+def _readers(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "—"
+    r = rows[-1]
+    return (
+        f"{r['idle']} vs {r['busy']} in {r['seconds']:g} s ({r['busy'] / max(r['idle'], 1):.2f} "
+        f"of idle; {r['secrets']}-secret function), worst {r['worst_ms']:g} ms"
     )
 
 

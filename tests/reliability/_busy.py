@@ -1,0 +1,65 @@
+"""Worker processes for the reads-under-writers test: operators writing, a runtime reading uncached.
+
+Spawned (not forked), so each imports what it needs; each writes a JSON report the test reads.
+Failures are reported (type and one line), never silent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+READ_FUNCTION = "billing"
+READ_NAME = "API_KEY"
+BUSY_FUNCTION = "busy"
+
+
+def operator(store: str, passphrase: str, ident: str, start: Any, stop: Any, out: str) -> None:
+    """Update, add and delete secrets of the big function until told to stop."""
+    from faas_tui.store.vault import Vault
+    from reliability._load import _problem
+
+    ops, errors = 0, []
+    try:
+        with Vault.open(store, passphrase=passphrase, actor=ident) as vault:
+            start.wait(timeout=120)
+            while not stop.is_set():
+                try:
+                    vault.update_secret(BUSY_FUNCTION, f"SEED_{ops % 50}", f"{ident}-{ops}")
+                    name = f"{ident.upper()}_{ops}"
+                    vault.add_secret(BUSY_FUNCTION, name, f"added by {ident}")
+                    vault.delete_secret(BUSY_FUNCTION, name)
+                    ops += 3
+                except Exception as exc:  # a finding; keep going
+                    errors.append(_problem(exc))
+    except Exception as exc:
+        errors.append(_problem(exc))
+        start.abort()
+    Path(out).write_text(json.dumps({"ops": ops, "errors": errors}))
+
+
+def runtime(store: str, key_file: str, start: Any, hold_s: float, stop: Any, out: str) -> None:
+    """Uncached reads for `hold_s` seconds: how many, and the slowest one."""
+    from faas_tui.toolbelt import SecretClient
+    from reliability._load import _problem
+
+    reads, worst, errors = 0, 0.0, []
+    try:
+        with SecretClient(READ_FUNCTION, store=store, key_file=key_file) as client:
+            expected = client.read_secret(READ_NAME, use_cache=False)
+            start.wait(timeout=120)
+            deadline = time.monotonic() + hold_s
+            while (now := time.monotonic()) < deadline:
+                value = client.read_secret(READ_NAME, use_cache=False)
+                worst = max(worst, time.monotonic() - now)
+                if value != expected:
+                    errors.append("a read returned another value")
+                reads += 1
+    except Exception as exc:
+        errors.append(_problem(exc))
+        start.abort()
+    finally:
+        stop.set()
+    Path(out).write_text(json.dumps({"reads": reads, "worst_s": worst, "errors": errors}))
