@@ -611,11 +611,13 @@ def test_key_files_add_list_use_and_revoke(run: Run, tmp_path: Path) -> None:
     run.add("billing", "api key", "value-one")
     key = tmp_path / "keys" / "ci.key"
     key.parent.mkdir()
-    assert "written to" in run("key-file", "add", str(key), "--label", "ci").out
+    written = run("key-file", "add", str(key), "--function", "billing", "--label", "ci").out
+    assert "written to" in written
     assert key.stat().st_mode & 0o777 == 0o600
-    assert "already exists" in run("key-file", "add", str(key), code=1).err
+    assert "already exists" in run("key-file", "add", str(key), "--role", "admin", code=1).err
     (entry,) = run.json("key-file", "list")
-    assert list(entry) == ["id", "label", "created_at"] and entry["label"] == "ci"
+    assert list(entry) == ["id", "label", "role", "functions", "legacy", "created_at"]
+    assert (entry["label"], entry["role"], entry["functions"]) == ("ci", "runtime", ["billing"])
     iso_utc(entry["created_at"])
 
     no_passphrase = {**run.cli.env}
@@ -682,7 +684,7 @@ def test_a_damaged_database_file_exits_4_on_every_path_and_the_runtime_refuses(
 ) -> None:
     run("functions", "add", "billing")
     key = tmp_path / "ci.key"
-    run("key-file", "add", str(key))
+    run("key-file", "add", str(key), "--function", "billing")
     with open(run.db, "r+b") as handle:  # SQLite's header, overwritten
         handle.write(b"this is not SQLite at all")
     for extra in ((), ("--key-file", str(key))):
@@ -740,7 +742,7 @@ def test_demo_no_tui_fills_a_named_store_with_n_functions_of_m_secrets(
     assert pending[0] == {"name": "billing", "secrets": 3, "deployed": 1, "pending": 1}
 
 
-def test_rows_deleted_behind_the_tools_back_warn_on_open(run: Run) -> None:
+def test_rows_deleted_behind_the_tools_back_are_refused_until_accepted(run: Run) -> None:
     run("functions", "add", "billing")
     run.add("billing", "kept", "k")
     run.add("billing", "dropped", "d")
@@ -749,10 +751,14 @@ def test_rows_deleted_behind_the_tools_back_warn_on_open(run: Run) -> None:
         "DELETE FROM secret_version WHERE secret_id = (SELECT id FROM secret WHERE name='DROPPED')",
     )
     db_execute(run.db, "DELETE FROM secret WHERE name = 'DROPPED'")
-    result = run("functions", "list")
-    assert result.err.startswith("warning: integrity warning: the store's manifest")
+    result = run("functions", "list", code=4)
+    assert "billing's secrets" in result.err and "signed digest" in result.err
+    result = run("secrets", "list", "billing", code=4)
+    assert "billing's secrets" in result.err and "behind faas-tui's back" in result.err
+    run("functions", "add", "other", code=4)  # no write reseals over the tampering
+    assert "billing" in run("check", code=4).out
+    run("check", "--accept")
     result = run("secrets", "list", "billing")
-    assert "billing's secrets do not match their manifest" in result.err
     assert result.out.splitlines()[1].startswith("KEPT")
 
 
@@ -824,6 +830,8 @@ def test_commands_that_do_not_open_the_app_do_not_import_textual(run: Run, tmp_p
         ["system-secrets", "billing"],
         ["deploy", "billing"],
         ["key-file", "list"],
+        ["operators", "list"],
+        ["check"],
         ["passwd"],
         ["rotate-key"],
         ["secrets", "delete", "billing", "API_KEY", "--yes"],
@@ -932,14 +940,14 @@ def test_import_counts_one_secret_in_the_singular(run: Run, tmp_path: Path) -> N
 
 def test_a_key_file_into_a_missing_folder_names_the_folder(run: Run, tmp_path: Path) -> None:
     target = tmp_path / "keys" / "ci.key"
-    err = run("key-file", "add", str(target), code=1).err
+    err = run("key-file", "add", str(target), "--role", "editor", code=1).err
     assert err == (
         f"error: no folder {target.parent} for the key file: create it first "
         f"(mkdir -p {target.parent}) or give another PATH\n"
     )
     assert run.json("key-file", "list") == []
     target.parent.mkdir()
-    run("key-file", "add", str(target))
+    run("key-file", "add", str(target), "--role", "editor")
     assert len(run.json("key-file", "list")) == 1
 
 

@@ -29,11 +29,7 @@ def main(argv: Sequence[str] | None = None, *, kdf: KdfFactory | None = None) ->
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        ctx = Invocation(args, kdf=kdf)
-        try:
-            return args.handler(ctx)
-        finally:
-            ctx.print_warnings()  # also those found after opening, e.g. by a function's manifest
+        return args.handler(Invocation(args, kdf=kdf))
     except FaasError as exc:
         print_error(str(exc))
         return exc.exit_code

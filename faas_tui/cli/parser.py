@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from faas_tui import __version__
-from faas_tui.cli.commands.audit import cmd_audit, cmd_log
+from faas_tui.cli.commands.audit import cmd_audit, cmd_check, cmd_log
 from faas_tui.cli.commands.deploy import cmd_deploy, cmd_run
 from faas_tui.cli.commands.functions import (
     cmd_functions_add,
@@ -22,6 +22,12 @@ from faas_tui.cli.commands.functions import (
 )
 from faas_tui.cli.commands.keys import cmd_key_file_add, cmd_key_file_list, cmd_key_file_revoke
 from faas_tui.cli.commands.maintenance import cmd_compact
+from faas_tui.cli.commands.operators import (
+    OPERATOR_ROLES,
+    cmd_operators_add,
+    cmd_operators_list,
+    cmd_operators_remove,
+)
 from faas_tui.cli.commands.secrets import (
     cmd_secrets_add,
     cmd_secrets_delete,
@@ -80,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         metavar="P",
         help="unlock with a key file (FAAS_TUI_KEY_FILE)",
+    )
+    common.add_argument(
+        "--operator",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="which operator unlocks (FAAS_TUI_OPERATOR); default: the only one, else your login",
     )
     common.add_argument(
         "--read-only",
@@ -192,13 +204,50 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(p, "table", "json")
     p.add_argument("--verify", action="store_true", help="check the hash chain; exit 4 if broken")
 
-    command("passwd", cmd_passwd, "change the passphrase (re-wraps the data key only)")
-    command("rotate-key", cmd_rotate_key, "new data key, every value re-encrypted, one transaction")
+    p = command("check", cmd_check, "verify the whole store: `ok`, or one line per problem")
+    _format_option(p, "table", "json")
+    p.add_argument(
+        "--accept",
+        action="store_true",
+        help="(admin, after review) record the problems in the event log and reseal",
+    )
+
+    command("passwd", cmd_passwd, "change your own passphrase (re-wraps your keys only)")
+    command("rotate-key", cmd_rotate_key, "new data keys, every value re-encrypted (admin)")
     command("compact", cmd_compact, "reclaim deleted rows' space and old bytes (admin)")
 
+    osub = group("operators", "people who share the store, each with a passphrase and a role")
+    p = command(
+        "add", cmd_operators_add, "add an operator (passphrase: FAAS_TUI_NEW_PASSPHRASE)", osub
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--role", required=True, choices=[str(r) for r in OPERATOR_ROLES])
+    p = command("list", cmd_operators_list, "operators with their roles", osub)
+    _format_option(p, "table", "json")
+    p = command("remove", cmd_operators_remove, "remove an operator (not the last admin)", osub)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="do not ask to type the name")
+
     ksub = group("key-file", "key files for headless use and function runtimes")
-    p = command("add", cmd_key_file_add, "write a new key file (0600) to PATH", ksub)
+    p = command(
+        "add",
+        cmd_key_file_add,
+        "write a new key file (0600) to PATH: a runtime key (--function) or an operator (--role)",
+        ksub,
+    )
     p.add_argument("path", metavar="PATH")
+    p.add_argument(
+        "--function",
+        dest="functions",
+        action="append",
+        metavar="F",
+        help="a function this runtime key reads (repeat for more); it changes nothing",
+    )
+    p.add_argument(
+        "--role",
+        choices=[str(r) for r in OPERATOR_ROLES],
+        help="a headless operator with this role (CI, scripts)",
+    )
     p.add_argument("--label", default="")
     p = command("list", cmd_key_file_list, "key files that can unlock the store", ksub)
     _format_option(p, "table", "json")

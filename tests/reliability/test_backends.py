@@ -81,7 +81,7 @@ def test_cli_works_end_to_end_on_each_backend(store_url: str, tmp_path: Path) ->
     new_env = {"FAAS_TUI_PASSPHRASE": NEW_PASSPHRASE}
     ok("rotate-key", *base, extra=new_env)
     key_file = tmp_path / "runtime.key"
-    ok("key-file", "add", str(key_file), *base, extra=new_env)
+    ok("key-file", "add", str(key_file), "--function", "billing", *base, extra=new_env)
     assert (
         ok(
             "secrets",

@@ -393,7 +393,7 @@ def test_cli_outputs_and_exports_never_show_a_value(
         (["log"], b""),
         (["log", "--format", "json"], b""),
         (["log", "--verify"], b""),
-        (["key-file", "add", str(tmp_path / "cli.key")], b""),
+        (["key-file", "add", str(tmp_path / "cli.key"), "--function", "billing"], b""),
         (["key-file", "list", "--format", "json"], b""),
         (["secrets", "delete", "billing", "CLI_KEY"], b"WRONG_NAME\n"),
         (["secrets", "delete", "billing", "CLI_KEY", "--yes"], b""),

@@ -1,4 +1,5 @@
-"""`faas-tui audit` (every secret with its flags, never values) and `faas-tui log` (the event log)."""
+"""Reviewing a store: `faas-tui audit` (every secret with its flags, never values), `faas-tui log`
+(the event log) and `faas-tui check` (verify everything; an admin accepts after review)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import sys
 
 from faas_tui.cli.context import Invocation
-from faas_tui.cli.output import iso, print_json, print_table
+from faas_tui.cli.output import iso, plural, print_error, print_json, print_table
 from faas_tui.core.export import audit_records, write_audit_csv
 
 AUDIT_TABLE = (
@@ -73,4 +74,41 @@ def cmd_log(ctx: Invocation) -> int:
             ["seq", "at", "actor", "action", "function", "name"],
             [[e.seq, e.at, e.actor, e.action, e.function, e.name] for e in events],
         )
+    return 0
+
+
+def cmd_check(ctx: Invocation) -> int:
+    """Every problem on its own line (exit 4), or `ok`; `--accept` records them and reseals."""
+    import json
+
+    args = ctx.args
+    with ctx.open_vault(read_only=not args.accept, inspect=True) as vault:
+        report = vault.accept() if args.accept else vault.check()
+    failed = not report.ok and not args.accept
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "problems": list(report.problems),
+                    "generation": report.generation,
+                },
+                indent=2,
+            )
+        )
+    elif args.accept:
+        for problem in report.problems:
+            print(f"accepted: {problem}")
+        print(f"ok: the store is resealed at generation {report.generation}")
+    elif report.ok:
+        print("ok")
+    else:
+        for problem in report.problems:
+            print(problem)
+    if failed:
+        print_error(
+            f"the store failed {plural(len(report.problems), 'check')}; an admin reviews them "
+            "and runs `faas-tui check --accept` to use the store again"
+        )
+        return 4
     return 0

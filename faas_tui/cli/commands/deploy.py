@@ -1,4 +1,5 @@
-"""`faas-tui deploy` (bind the current versions) and `faas-tui run` (exec a command with them)."""
+"""`faas-tui deploy` (bind the current versions) and `faas-tui run` (exec a command with them, and
+the store plus a runtime key file, never a passphrase)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import sys
 from faas_tui.cli.context import Invocation
 from faas_tui.cli.output import print_error
 from faas_tui.core.errors import UsageError
+from faas_tui.core.kinds import Role
 
-# Never handed to the command `run` starts: they unlock the whole store.
-HIDDEN_FROM_RUN = ("FAAS_TUI_PASSPHRASE", "FAAS_TUI_NEW_PASSPHRASE")
+# Never handed to the command `run` starts: they unlock more than its function. A runtime key
+# file is handed on (FAAS_TUI_KEY_FILE), so SecretClient and bound_env work inside the command.
+HIDDEN_FROM_RUN = ("FAAS_TUI_PASSPHRASE", "FAAS_TUI_NEW_PASSPHRASE", "FAAS_TUI_KEY_FILE")
 
 
 def cmd_deploy(ctx: Invocation) -> int:
@@ -41,12 +44,19 @@ def cmd_run(ctx: Invocation) -> int:
         run_options = ErrorLineParser(prog="faas-tui run", add_help=False)
         run_options.add_argument("--store", default=argparse.SUPPRESS)
         run_options.add_argument("--key-file", default=argparse.SUPPRESS)
+        run_options.add_argument("--operator", default=argparse.SUPPRESS)
         run_options.parse_args(ours, namespace=args)
     if not command:
         raise UsageError("no command to run: faas-tui run FUNCTION -- CMD [ARG…]")
     with ctx.open_vault(read_only=True) as vault:
         bound = vault.bound_values(args.function)
+        runtime_key = vault.credential.role is Role.RUNTIME or vault.credential.legacy
     env = {k: v for k, v in os.environ.items() if k not in HIDDEN_FROM_RUN}
+    env["FAAS_TUI_STORE"] = (
+        getattr(args, "store", None) or os.environ.get("FAAS_TUI_STORE") or ctx.store
+    )
+    if runtime_key and ctx.key_file:  # an operator's key file would give CMD the operator's rights
+        env["FAAS_TUI_KEY_FILE"] = os.path.abspath(ctx.key_file)
     env.update({name: env_text(text, fmt) for name, (text, fmt) in bound.items()})
     sys.stdout.flush()
     sys.stderr.flush()

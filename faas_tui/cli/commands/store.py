@@ -8,6 +8,7 @@ import sys
 from faas_tui.cli.context import Invocation
 from faas_tui.cli.prompts import new_passphrase
 from faas_tui.core.errors import ValidationError
+from faas_tui.core.permissions import Action, require
 
 
 def cmd_app(ctx: Invocation) -> int:
@@ -75,9 +76,15 @@ def cmd_demo(ctx: Invocation) -> int:
 
 
 def cmd_passwd(ctx: Invocation) -> int:
+    """The unlocking operator's own passphrase; nobody else's changes."""
     with ctx.open_vault() as vault:
+        require(vault.credential, Action.PASSWD)  # before asking for the new one
         vault.change_passphrase(new_passphrase("FAAS_TUI_NEW_PASSPHRASE"), kdf=ctx.new_kdf())
-    print("passphrase changed; values were not re-encrypted (use `faas-tui rotate-key` for that)")
+        who = vault.credential.actor
+    print(
+        f"passphrase changed for {who}; values were not re-encrypted "
+        "(use `faas-tui rotate-key` for that)"
+    )
     return 0
 
 
@@ -88,7 +95,7 @@ def cmd_rotate_key(ctx: Invocation) -> int:
     if revoked:
         print(
             f"revoked key files {', '.join(revoked)}: they held the old key; issue new ones with "
-            "`faas-tui key-file add PATH`",
+            "`faas-tui key-file add PATH --function F`",
             file=sys.stderr,
         )
     return 0
