@@ -110,7 +110,7 @@ def test_a_client_and_a_vault_carry_on_after_the_server_restarts(
     with Vault.create(server.url, PASSPHRASE, kdf=fast_kdf()) as setup:
         setup.add_function(FN)
         setup.add_secret(FN, "API_KEY", VALUE)
-        setup.add_key_file(key_file, "runtime")
+        setup.add_key_file(key_file, "runtime", functions=[FN])
     client = SecretClient(FN, store=server.url, key_file=key_file)
     vault = Vault.open(server.url, passphrase=PASSPHRASE)
     try:
@@ -134,6 +134,7 @@ def test_a_client_and_a_vault_carry_on_after_the_server_restarts(
             message = str(caught.value)
             assert "\n" not in message and "after the restart" not in message
         assert "could not reconnect" in str(client_error.value)
+        assert "check that it is running" in str(vault_error.value)
         assert client.read_secret("API_KEY") == "after the restart"  # the cache still serves
     finally:
         client.close()

@@ -23,6 +23,7 @@ from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
 )
 
 WRITE_OPTION = "faas_tui_write"
+CONNECT_TIMEOUT_S = 10  # PostgreSQL: how long to wait for the server to answer a new connection
 
 
 def prepare_private_file(path: Path) -> None:
@@ -72,8 +73,13 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine, path)
         return engine
+    # pool_pre_ping: a connection the server dropped (a restart) is replaced when next checked
+    # out; connect_timeout (libpq waits forever by default): an unreachable server is an error.
+    connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
-        return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+        return create_engine(
+            url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+        )
     except ModuleNotFoundError:
         raise StoreError(
             "PostgreSQL support is not installed: pip install 'faas-tui[postgres]'"

@@ -196,6 +196,13 @@ def store_failure(exc: sa_exc.SQLAlchemyError) -> Exception:
         return ConflictError(store_busy(constants.BUSY_TIMEOUT_S))
     if isinstance(exc, sa_exc.IntegrityError):
         return ConflictError(f"the change clashes with the store: {reason}")
+    if isinstance(exc, sa_exc.OperationalError) and (
+        exc.connection_invalidated or reason.startswith("connection ")
+    ):
+        return StoreError(
+            f"lost the connection to the store's server ({reason}): check that it is running, "
+            "then retry"
+        )
     damaged = damaged_store("the store's file", reason)
     if damaged is not None:
         return damaged

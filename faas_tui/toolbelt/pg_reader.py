@@ -20,11 +20,11 @@ from psycopg import errors as pg_errors
 from faas_tui.core import constants
 from faas_tui.core.errors import ConflictError, NotFoundError, StoreError
 from faas_tui.core.messages import no_store, store_busy
-from faas_tui.toolbelt.lean_reader import STATEMENTS, Disconnected, LeanReader, Row
+from faas_tui.toolbelt.lean_reader import Disconnected, LeanReader, Row
 
 SCHEME = "postgresql+psycopg://"  # the store URLs this reader opens (SQLAlchemy's spelling)
 CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout, unless the URL sets one
-_PG_SQL = {sql: sql.replace("?", "%s") for sql in STATEMENTS}
+_PG_SQL: dict[str, str] = {}  # lean_reader's statement -> psycopg's spelling of it
 # Connections inherited through a fork: kept referenced so that their finalizer never closes the
 # socket the parent process still uses (closing would end the parent's session).
 _INHERITED: list[psycopg.Connection[Any]] = []
@@ -43,8 +43,11 @@ class PgReader(LeanReader):
         try:
             driver = PgDriver(url)
         except Disconnected as exc:
+            if 'database "' in exc.reason and "does not exist" in exc.reason:  # as the Vault says
+                raise NotFoundError(no_store(display_url(url))) from None
             raise StoreError(
-                f"cannot connect to the store {display_url(url)}: {exc.reason}"
+                f"cannot connect to the store {display_url(url)} ({exc.reason}): check that the "
+                "server is running and the URL is right"
             ) from None
         super().__init__(driver, key_file=key_file, passphrase=passphrase)
 
@@ -113,7 +116,7 @@ class PgDriver:
     def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         cur = self._cursor()
         try:
-            row: Row | None = cur.execute(_PG_SQL[sql], params).fetchone()
+            row: Row | None = cur.execute(_pg_sql(sql), params).fetchone()
         except psycopg.Error as exc:
             raise self._error(exc) from None
         return row
@@ -121,7 +124,7 @@ class PgDriver:
     def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         cur = self._cursor()
         try:
-            return cur.execute(_PG_SQL[sql], params).fetchall()
+            return cur.execute(_pg_sql(sql), params).fetchall()
         except psycopg.Error as exc:
             raise self._error(exc) from None
 
@@ -157,6 +160,14 @@ class PgDriver:
         if isinstance(exc, pg_errors.UndefinedTable):
             return NotFoundError(no_store(self.location))
         return StoreError(f"the store failed: {reason}")
+
+
+def _pg_sql(sql: str) -> str:
+    """The statement with psycopg's placeholders: `?` becomes `%s`, a literal `%` doubles."""
+    found = _PG_SQL.get(sql)
+    if found is None:
+        found = _PG_SQL[sql] = sql.replace("%", "%%").replace("?", "%s")
+    return found
 
 
 def _reason(exc: BaseException) -> str:

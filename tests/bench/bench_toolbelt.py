@@ -43,13 +43,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import faas_tui
 from faas_tui.core.values import SecretFormat
-from faas_tui.store import crypto, keyring
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.vault import Vault
 from faas_tui.toolbelt import SecretClient
@@ -86,12 +84,9 @@ class Store:
                 vault.add_secret(FN, f"OTHER_{i}", f"value-{i}-" + "y" * 30)
             vault.add_secret(FN, "SETTINGS", '{"region": "eu"}', SecretFormat.JSON)
             vault.deploy(FN)
-            vault.add_key_file(self.key_file, "bench")
+            vault.add_key_file(self.key_file, "bench", functions=[FN])
             # The floor gets what the toolbelt works out for itself: the key, the row and its AAD.
-            store_id = vault.store_id
-            self.aad = crypto.value_aad(vault.store_id, FN, NAME, 1, "plaintext")
-        slots = [_Slot(*row) for row in self.rows(SLOTS_SQL)]
-        self.data_key = _data_key(slots, store_id, self.key_file)
+            self.data_key, self.aad = _floor_key(vault)
         ((self.row_id,),) = self.rows(ROW_ID_SQL, (NAME,))
 
     def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -111,9 +106,6 @@ class Store:
         return f"file://{self.path}?mode=ro"
 
 
-SLOTS_SQL = (
-    "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes FROM key_slot"
-)
 ROW_ID_SQL = (
     "SELECT v.id FROM secret_version v JOIN secret s ON s.id = v.secret_id "
     "WHERE s.name = ? AND v.version = s.version"
@@ -327,27 +319,30 @@ def pg_uncached(store: Store, ratios: dict[str, float]) -> None:
     )
 
 
-def _data_key(slots: list[_Slot], store_id: str, key_file: Path) -> bytes:
-    """The data key, unlocked from the key file with the store's own keyring (the floor's key)."""
-    unlocked = keyring.unlock(
-        store_id,
-        passphrase=None,
-        key_file=key_file,
-        passphrase_slot=lambda: None,
-        slot_by_id=lambda slot_id: next((slot for slot in slots if slot.id == slot_id), None),
-    )
-    return unlocked.data_key.raw
+def _floor_key(vault: Vault) -> tuple[bytes, bytes]:
+    """The function's data key and the value's associated data, taken from the Vault's own
+    session (private attributes: a benchmark may look inside; the floor must not do less work
+    than the toolbelt because of a wrong key)."""
+    from sqlmodel import select
 
+    from faas_tui.store import trust
+    from faas_tui.store.models import Function, Secret, SecretVersion
 
-class _Slot(NamedTuple):
-    id: str
-    kind: str
-    nonce: bytes
-    wrapped: bytes
-    salt: bytes | None
-    kdf_memory_kib: int | None
-    kdf_iterations: int | None
-    kdf_lanes: int | None
+    with vault._tx.read() as s:
+        fn = s.exec(select(Function).where(Function.name == FN)).one()
+        key = vault._guard.function_key(s, fn)
+        secret = s.exec(
+            select(Secret).where(Secret.function_id == fn.id, Secret.name == NAME)
+        ).one()
+        row = s.exec(
+            select(SecretVersion).where(
+                SecretVersion.secret_id == secret.id, SecretVersion.version == secret.version
+            )
+        ).one()
+        aad = trust.value_aad(
+            vault.store_id, FN, NAME, row.version, row.format, bytes(row.write_id or b"")
+        )
+    return key.raw, aad
 
 
 if __name__ == "__main__":

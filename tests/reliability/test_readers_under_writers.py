@@ -35,7 +35,7 @@ def test_uncached_reads_keep_going_while_two_operators_write(
         vault.add_function(_busy.BUSY_FUNCTION)
         seeds = [(f"SEED_{i}", f"seed value {i}", SecretFormat.PLAINTEXT) for i in range(SECRETS)]
         vault.import_secrets(_busy.BUSY_FUNCTION, seeds)
-        vault.add_key_file(key_file, "runtime")
+        vault.add_key_file(key_file, "runtime", functions=[_busy.READ_FUNCTION])
 
     idle = _run(store_url, key_file, tmp_path / "idle", operators=0)
     busy = _run(store_url, key_file, tmp_path / "busy", operators=OPERATORS)
