@@ -140,7 +140,7 @@ def test_a_whole_vault_workflow_leaks_no_value_into_logs_errors_or_reprs(
         assert vault.read_secret("billing", "PLAIN_KEY") == updated  # the readers do work
         assert vault.bound_values("billing")["PLAIN_KEY"][0] == plain
         key_file = tmp_path / "leak.key"
-        shown.append(("key file", vault.add_key_file(key_file, "runtime")))
+        shown.append(("key file", vault.add_key_file(key_file, "runtime", functions=["billing"])))
         leaks.add_secret(key_file.read_text().split()[-1])
         shown.append(("key files", vault.list_key_files()))
         refusals += [
@@ -648,7 +648,7 @@ def test_store_files_stay_private_under_umask_022(store_url: str, tmp_path: Path
         try:
             vault.add_function("billing")
             vault.add_secret("billing", "API_KEY", "value")  # -wal and -shm exist while open
-            vault.add_key_file(key_file)
+            vault.add_key_file(key_file, functions=["billing"])
             assert _mode(key_file) == 0o600
             checked += 1
             path = sqlite_path(to_url(store_url))
@@ -688,7 +688,7 @@ def test_cli_init_under_umask_022_makes_a_private_folder_and_files(tmp_path: Pat
     key = tmp_path / "cli.key"
     script = (
         "umask 022 && faas-tui init && faas-tui functions add billing && "
-        f"printf v | faas-tui secrets add billing api_key && faas-tui key-file add {key}"
+        f"printf v | faas-tui secrets add billing api_key && faas-tui key-file add {key} --function billing"
     )
     result = subprocess.run(
         ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=300
