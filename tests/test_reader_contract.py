@@ -15,6 +15,7 @@ from sqlalchemy import text
 from store_support import raw_engine
 
 from faas_tui.core.errors import (
+    AccessDeniedError,
     BindingBrokenError,
     ConflictError,
     IntegrityError,
@@ -23,7 +24,7 @@ from faas_tui.core.errors import (
     ValidationError,
     WrongKeyError,
 )
-from faas_tui.core.kinds import SecretKind
+from faas_tui.core.kinds import Role, SecretKind
 from faas_tui.core.messages import REKEYED, REVOKED_KEY_FILE, no_function, no_secret
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import sqlite_path
@@ -52,7 +53,7 @@ def billing(vault: Vault) -> Vault:
 @pytest.fixture
 def key_file(billing: Vault, tmp_path: Path) -> Path:
     path = tmp_path / "runtime.key"
-    billing.add_key_file(path, "runtime")
+    billing.add_key_file(path, "runtime", functions=[FN])
     return path
 
 
@@ -136,11 +137,16 @@ def test_a_missing_name_and_a_missing_function_are_refused_with_the_shared_texts
     with pytest.raises(SecretNotFoundError) as missing:
         reader.read(FN, "NOT_THERE")
     assert str(missing.value) == no_secret(FN, "NOT_THERE")
+    operator = make_reader(key_file=None, passphrase=PASSPHRASE)
     with pytest.raises(NotFoundError) as no_fn:
-        reader.check_function("shipping")
+        operator.check_function("shipping")
     assert str(no_fn.value) == no_function("shipping")
     with pytest.raises(NotFoundError):
-        reader.read("shipping", "STRIPE_API_KEY")
+        operator.read("shipping", "STRIPE_API_KEY")
+    # a runtime key scoped to billing is refused any other function, existing or not (exit 5)
+    for attempt in (lambda: reader.check_function("shipping"), lambda: reader.read("shipping", "X")):
+        with pytest.raises(AccessDeniedError, match="reads billing only"):
+            attempt()
 
 
 def test_a_readers_repr_shows_neither_key_nor_value(
@@ -201,7 +207,7 @@ def test_a_key_file_of_another_store_is_refused(
     billing: Vault, make_reader: OpenReader, tmp_path: Path
 ) -> None:
     with Vault.create(str(tmp_path / "other" / "store.db"), PASSPHRASE, kdf=fast_kdf()) as other:
-        other.add_key_file(tmp_path / "other.key")
+        other.add_key_file(tmp_path / "other.key", role=Role.AUDITOR)
     with pytest.raises(WrongKeyError, match="another store"):
         make_reader(key_file=tmp_path / "other.key")
 
@@ -222,22 +228,23 @@ def test_a_revoked_key_file_is_refused_also_by_a_running_reader(
         make_reader()
 
 
-def test_after_rotate_key_both_kinds_of_running_reader_refuse_without_crying_tampering(
+def test_after_rotate_key_running_readers_keep_reading_and_after_passwd_ask_for_a_new_client(
     billing: Vault, make_reader: OpenReader
 ) -> None:
     by_file = make_reader()
     by_passphrase = make_reader(key_file=None, passphrase=PASSPHRASE)
     for reader in (by_file, by_passphrase):
         assert reader.read(FN, "STRIPE_API_KEY").text == OLD
-    billing.rotate_key()
-    with pytest.raises(WrongKeyError) as file_refused:
-        by_file.read(FN, "STRIPE_API_KEY")
-    assert str(file_refused.value) == REVOKED_KEY_FILE
+    billing.rotate_key()  # new function keys, granted again to every credential's public key
+    for reader in (by_file, by_passphrase):
+        assert reader.read(FN, "STRIPE_API_KEY").text == OLD
+    billing.change_passphrase("a brand new passphrase", kdf=fast_kdf())
     with pytest.raises(WrongKeyError) as passphrase_refused:
         by_passphrase.read(FN, "STRIPE_API_KEY")
     assert str(passphrase_refused.value) == REKEYED
+    assert by_file.read(FN, "STRIPE_API_KEY").text == OLD  # another credential's passwd
     assert by_file.take_warnings() == [] and by_passphrase.take_warnings() == []
-    fresh = make_reader(key_file=None, passphrase=PASSPHRASE)  # a new client is fine
+    fresh = make_reader(key_file=None, passphrase="a brand new passphrase")  # a new client is fine
     assert fresh.read(FN, "STRIPE_API_KEY").text == OLD
 
 
@@ -264,7 +271,7 @@ def test_a_tampered_value_raises_integrity_error_without_the_value(
     assert reader.read(FN, "CONFIG").format == "json"  # the others are still readable
 
 
-def test_a_secret_rolled_back_behind_the_tools_back_warns_once(
+def test_a_secret_rolled_back_behind_the_tools_back_is_refused_never_returned(
     billing: Vault, make_reader: OpenReader
 ) -> None:
     billing.deploy(FN)  # keeps version 1 alive
@@ -273,10 +280,13 @@ def test_a_secret_rolled_back_behind_the_tools_back_warns_once(
     assert reader.read(FN, "STRIPE_API_KEY").text == NEW
     assert reader.take_warnings() == []
     sql(billing, "UPDATE secret SET version = 1 WHERE name = 'STRIPE_API_KEY'")
-    assert reader.read(FN, "STRIPE_API_KEY").text == OLD
-    (warning,) = reader.take_warnings()
-    assert "billing's secrets do not match their manifest" in warning
-    reader.read(FN, "STRIPE_API_KEY")
+    for _ in range(2):  # refused every time, never the old value
+        with pytest.raises(IntegrityError, match="billing's secrets") as refused:
+            reader.read(FN, "STRIPE_API_KEY")
+        assert OLD not in str(refused.value)
+    with pytest.raises(IntegrityError):
+        make_reader()  # a new reader too: the Vault refuses at open, the lean ones at first read
+        make_reader().read(FN, "STRIPE_API_KEY")
     assert reader.take_warnings() == []
 
 

@@ -67,7 +67,7 @@ def seeded_runtime(cli: CliProcess, tmp_path: Path) -> Runtime:
         vault.add_function(FN)
         vault.add_secret(FN, "STRIPE_API_KEY", OLD)
         vault.add_secret(FN, "CONFIG", '{"region": "eu", "retries": [1, 2]}', SecretFormat.JSON)
-        vault.add_key_file(key_file, "runtime")
+        vault.add_key_file(key_file, "runtime", functions=[FN])
     return Runtime(cli, key_file)
 
 

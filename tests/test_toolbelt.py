@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, fast_kdf
 from sqlalchemy import text
 from store_support import raw_engine
 
 from faas_tui.core.constants import SCHEMA_VERSION
 from faas_tui.core.errors import (
+    AccessDeniedError,
     BindingBrokenError,
     ConflictError,
     IntegrityError,
@@ -63,7 +64,7 @@ def billing(vault: Vault) -> Vault:
 @pytest.fixture
 def key_file(billing: Vault, tmp_path: Path) -> Path:
     path = tmp_path / "runtime.key"
-    billing.add_key_file(path, "runtime")
+    billing.add_key_file(path, "runtime", functions=[FN])
     return path
 
 
@@ -164,6 +165,8 @@ def test_an_unknown_function_or_store_is_refused_when_the_client_is_made(
     billing: Vault, key_file: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(NotFoundError, match="no function named 'shipping'"):
+        SecretClient("shipping", store=billing.url, passphrase=PASSPHRASE)
+    with pytest.raises(AccessDeniedError, match="reads billing only"):  # out of the key's scope
         SecretClient("shipping", store=billing.url, key_file=key_file)
     with pytest.raises(NotFoundError, match="faas-tui init"):
         SecretClient(FN, store=str(tmp_path / "nowhere.db"), key_file=key_file)
@@ -336,19 +339,22 @@ def test_a_ciphertext_moved_to_another_row_fails_to_decrypt(
         make_client().read_secret("OTHER_KEY")
 
 
-def test_a_secret_rolled_back_behind_the_tools_back_warns(
-    billing: Vault, make_client: Callable[..., SecretClient]
+def test_a_secret_rolled_back_behind_the_tools_back_is_refused(
+    billing: Vault, make_client: Callable[..., SecretClient], key_file: Path
 ) -> None:
     billing.deploy(FN)  # keeps version 1 of STRIPE_API_KEY alive
     billing.update_secret(FN, "STRIPE_API_KEY", NEW)
     running = make_client()
     assert running.read_secret("STRIPE_API_KEY") == NEW
     behind_the_back(billing, "UPDATE secret SET version = 1 WHERE name = 'STRIPE_API_KEY'")
-    with pytest.warns(StoreIntegrityWarning, match="do not match their manifest"):
-        assert running.read_secret("STRIPE_API_KEY", use_cache=False) == OLD
-    with pytest.warns(StoreIntegrityWarning) as caught:
-        make_client()
-    assert any("billing's secrets do not match" in str(w.message) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreIntegrityWarning)  # refuse, never warn
+        with pytest.raises(IntegrityError, match="signed digest"):
+            running.read_secret("STRIPE_API_KEY", use_cache=False)
+        with pytest.raises(IntegrityError, match="signed digest"):
+            make_client()
+        with pytest.raises(IntegrityError, match="signed digest"):
+            bound_env(FN, store=billing.url, key_file=key_file)
 
 
 def test_the_lean_reader_knows_the_schema_version_and_the_default_ttl() -> None:
@@ -400,24 +406,24 @@ def test_a_revoked_key_file_stops_working_also_in_a_running_client(
         bound_env(FN, store=billing.url, key_file=key_file)
 
 
-def test_rotate_key_makes_a_running_key_file_client_refuse_without_crying_tampering(
+def test_rotate_key_keeps_a_running_key_file_client_reading(
     billing: Vault, make_client: Callable[..., SecretClient]
 ) -> None:
     running = make_client()
     running.read_secret("STRIPE_API_KEY")
-    billing.rotate_key()  # revokes every key file: they hold the old data key
+    billing.rotate_key()  # the function's new key is granted to the key file's public key
+    billing.update_secret(FN, "STRIPE_API_KEY", NEW)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no integrity warning either
-        with pytest.raises(WrongKeyError, match="revoked"):
-            running.read_secret("STRIPE_API_KEY", use_cache=False)
+        assert running.read_secret("STRIPE_API_KEY", use_cache=False) == NEW
 
 
-def test_rotate_key_makes_a_running_passphrase_client_ask_for_a_new_client(
+def test_passwd_makes_a_running_passphrase_client_ask_for_a_new_client(
     billing: Vault, make_client: Callable[..., SecretClient]
 ) -> None:
     running = make_client(key_file=None, passphrase=PASSPHRASE)
     running.read_secret("STRIPE_API_KEY")
-    billing.rotate_key()
+    billing.change_passphrase("a brand new passphrase", kdf=fast_kdf())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(WrongKeyError, match="create a new client"):

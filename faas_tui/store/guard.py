@@ -29,24 +29,9 @@ from faas_tui.store.models import (
     SecretVersion,
     StoreMeta,
 )
+from faas_tui.store.trust import CREDENTIALS_TAMPERED, STORE_TAMPERED, function_tampered
 
-STORE_TAMPERED = (
-    "the store's signed manifest does not match its rows: functions, secrets, versions, "
-    "deployments, events or key slots were changed or rolled back behind faas-tui's back; "
-    "nothing was read or changed (an admin can review with `faas-tui check`)"
-)
-CREDENTIALS_TAMPERED = (
-    "the store's key slots do not match their signed list: a slot was added, removed or edited "
-    "behind faas-tui's back (an admin can review with `faas-tui check`)"
-)
 OPERATOR_GONE = "your operator slot was removed or replaced since you unlocked: unlock again"
-
-
-def function_tampered(name: str) -> str:
-    return (
-        f"{name}'s secrets, versions, deployments or bindings do not match its signed digest: "
-        "they were changed or rolled back behind faas-tui's back; nothing was read or changed"
-    )
 
 
 class StoreState(NamedTuple):

@@ -23,6 +23,25 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from faas_tui.core.errors import IntegrityError
 from faas_tui.store.crypto import KEY_BYTES, NONCE_BYTES, SecretKey, encode_aad, seal
 
+EMPTY_LOG_HEAD = (0, "0" * 64)  # the event log's head before its first row
+STORE_TAMPERED = (
+    "the store's signed manifest does not match its rows: functions, secrets, versions, "
+    "deployments, events or key slots were changed or rolled back behind faas-tui's back; "
+    "nothing was read or changed (an admin can review with `faas-tui check`)"
+)
+CREDENTIALS_TAMPERED = (
+    "the store's key slots do not match their signed list: a slot was added, removed or edited "
+    "behind faas-tui's back (an admin can review with `faas-tui check`)"
+)
+
+
+def function_tampered(name: str) -> str:
+    return (
+        f"{name}'s secrets, versions, deployments or bindings do not match its signed digest: "
+        "they were changed or rolled back behind faas-tui's back; nothing was read or changed"
+    )
+
+
 LEGACY_SLOT_ID = "legacy"  # the one credential every 0.1.0 key file opens
 LEGACY_BOX_PURPOSE = "faas-tui legacy credential"
 COMMIT_LABEL = b"faas-tui function key commitment"

@@ -1,22 +1,16 @@
 """The runtime's lean read path, whatever the database: the SQL, the integrity checks, decryption.
 
 A driver (sqlite_reader: stdlib `sqlite3`; pg_reader: psycopg) only runs these statements on one
-kept connection; everything a function relies on — unlocking, the key-slot check, the manifest MAC,
-AES-GCM and the texts of every refusal — is written once, here.
+kept connection; unlocking, the checks, AES-GCM and the texts of every refusal are written once,
+here. This is a function's cold start: it imports `faas_tui.core` and the store's SQLAlchemy-free
+`crypto`, `keyring` and `trust` (the Vault's own unlocking and signatures), never SQLAlchemy.
 
-This is a function's cold start, so it imports only `faas_tui.core`, `faas_tui.store.crypto` and
-`faas_tui.store.keyring` (the Vault's own unlocking, which needs no SQLAlchemy). It reads the tables
-the Vault writes (faas_tui/store/models.py) with the same associated data and manifest MAC
-(`crypto.value_aad`, `crypto.function_manifest`), and raises the same texts
-(`faas_tui.core.messages`), so the readers cannot drift apart.
-
-Integrity checks on this path:
-- every value is authenticated by AES-GCM with its store, function, name, version and format;
-- the function's manifest MAC is verified when the client first sees the function, and again
-  whenever a value read does not match the manifest it last verified (cheap: one extra query only
-  after a change); a mismatch warns (StoreIntegrityWarning), as the Vault does;
-- the key slot the client unlocked with is re-read with every value: a revoked key file stops working.
-The store-wide manifest (all functions, event log head, key slots) is left to the Vault.
+Refuse, never warn: the reader verifies the credential list and the content manifest against
+their Ed25519 signatures and the function's rows against its signed digest before the first read,
+and again whenever the hot read's row differs from what it verified (one extra snapshot after a
+change); the value's AES-GCM data binds its store, function, name, version, format and write id;
+the function key comes from this credential's grant, checked against the key's commitment; the
+credential's own slot is re-read with every value (revoked: refused at once). docs/trust.md.
 """
 
 from __future__ import annotations
@@ -42,7 +36,6 @@ from faas_tui.core.messages import (
     REKEYED,
     REVOKED_KEY_FILE,
     binding_broken,
-    manifest_mismatch,
     never_deployed,
     no_function,
     no_secret,
@@ -50,60 +43,80 @@ from faas_tui.core.messages import (
     schema_mismatch,
     version_missing,
 )
-from faas_tui.store import crypto, keyring
+from faas_tui.core.permissions import Action, require
+from faas_tui.store import crypto, keyring, trust
 from faas_tui.store.crypto import SecretKey
 from faas_tui.toolbelt.source import Deployed, StoredValue
 
+UPGRADE_SCHEMA = 1  # faas-tui 0.1.0's layout: an admin's passphrase upgrades it
+UPGRADE_NEEDED = (
+    "this store was written by faas-tui 0.1.0: an admin opens it once with its passphrase "
+    "(any command, e.g. `faas-tui functions list`) to upgrade it; key files work after that"
+)
+
 # Placeholders are `?`; a driver whose database wants another style rewrites them once.
 META_SQL = "SELECT store_id, schema_version FROM store_meta WHERE id = 1"
-SLOT_SQL = (
-    "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes "
-    "FROM key_slot WHERE id = ?"
+SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE id = ?"  # noqa: S608  # nosec B608
+KDF_SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE kind = ?"  # noqa: S608  # nosec B608
+# The whole signed state: the header's generation and signatures, every slot (the credential
+# list), every function's (name, id, epoch, digest) and the event log's head.
+STATE_SQL = "SELECT generation, signature, credentials_signature FROM store_meta WHERE id = 1"
+SLOTS_SQL = (
+    "SELECT id, kind, role, operator, label, scope, salt, kdf_memory_kib, kdf_iterations, "
+    "kdf_lanes, public_key, wrapped FROM key_slot ORDER BY id"
 )
-KDF_SLOT_SQL = (
-    "SELECT id, kind, nonce, wrapped, salt, kdf_memory_kib, kdf_iterations, kdf_lanes "
-    "FROM key_slot WHERE kind = ?"
+FUNCTIONS_SQL = "SELECT name, id, epoch, manifest_mac FROM function ORDER BY name"
+HEAD_SQL = "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1"
+# One function's rows, exactly as its digest covers them (guard.digest_rows in the Vault).
+FUNCTION_SQL = "SELECT id, epoch, manifest_mac, key_commit, source_dir FROM function WHERE name = ?"
+SECRETS_SQL = (
+    "SELECT name, kind, version, format, write_id, fingerprint, description, scopes, "
+    "created_at, updated_at FROM secret WHERE function_id = ? ORDER BY name"
 )
-# One statement, so one consistent snapshot, and always exactly one row: the key slot this reader
-# unlocked with (NULL once revoked), the function's manifest MAC (NULL: no such function), the
-# secret (NULL: no such secret) and its current version's ciphertext.
+VERSIONS_SQL = (
+    "SELECT s.name, v.version, v.format, v.write_id FROM secret_version AS v "
+    "JOIN secret AS s ON s.id = v.secret_id WHERE s.function_id = ? ORDER BY s.name, v.version"
+)
+DEPLOYMENTS_SQL = (
+    "SELECT number, actor, created_at FROM deployment WHERE function_id = ? ORDER BY number"
+)
+BINDING_ROWS_SQL = (
+    "SELECT d.number, b.secret_name, b.version, b.write_id FROM binding AS b "
+    "JOIN deployment AS d ON d.id = b.deployment_id WHERE d.function_id = ? "
+    "ORDER BY d.number, b.secret_name"
+)
+GRANT_SQL = "SELECT epoch, sealed FROM key_grant WHERE slot_id = ? AND function_id = ?"
+SLOT_WRAPPED_SQL = "SELECT wrapped FROM key_slot WHERE id = ?"
+# The hot read: one statement, so one consistent snapshot, always exactly one row: this reader's
+# slot (NULL once revoked), the state's generation and signature, the function (NULL: none), this
+# credential's grant of its key, the secret (NULL: none) and its current version's ciphertext.
 VALUE_SQL = """
-SELECT (SELECT wrapped FROM key_slot WHERE id = ?), f.manifest_mac, s.kind, s.version, s.format,
-       v.version, v.format, v.nonce, v.ciphertext
+SELECT (SELECT wrapped FROM key_slot WHERE id = ?), m.generation, m.signature,
+       f.id, f.epoch, f.manifest_mac, g.epoch, g.sealed,
+       s.kind, s.version, s.format, s.write_id, v.write_id, v.nonce, v.ciphertext
 FROM (SELECT 1) AS one
+LEFT JOIN store_meta AS m ON m.id = 1
 LEFT JOIN function AS f ON f.name = ?
+LEFT JOIN key_grant AS g ON g.slot_id = ? AND g.function_id = f.id
 LEFT JOIN secret AS s ON s.function_id = f.id AND s.name = ?
 LEFT JOIN secret_version AS v ON v.secret_id = s.id AND v.version = s.version
 """
-SLOT_WRAPPED_SQL = "SELECT wrapped FROM key_slot WHERE id = ?"
-FUNCTION_SQL = "SELECT id, manifest_mac FROM function WHERE name = ?"
-MANIFEST_ROWS_SQL = (
-    "SELECT name, version, format, kind FROM secret WHERE function_id = ? ORDER BY name"
-)
 DEPLOYMENT_SQL = (
     "SELECT id, number FROM deployment WHERE function_id = ? ORDER BY number DESC LIMIT 1"
 )
 BINDINGS_SQL = """
-SELECT b.secret_name, b.secret_id, b.version, s.kind, v.format, v.nonce, v.ciphertext
+SELECT b.secret_name, b.secret_id, b.version, b.write_id, s.kind, v.format, v.write_id,
+       v.nonce, v.ciphertext
 FROM binding AS b
 LEFT JOIN secret AS s ON s.id = b.secret_id
 LEFT JOIN secret_version AS v ON v.secret_id = b.secret_id AND v.version = b.version
 WHERE b.deployment_id = ?
 ORDER BY b.secret_name
 """
-STATEMENTS = (
-    META_SQL,
-    SLOT_SQL,
-    KDF_SLOT_SQL,
-    VALUE_SQL,
-    SLOT_WRAPPED_SQL,
-    FUNCTION_SQL,
-    MANIFEST_ROWS_SQL,
-    DEPLOYMENT_SQL,
-    BINDINGS_SQL,
-)
+STATEMENTS = (META_SQL, SLOT_SQL, KDF_SLOT_SQL, STATE_SQL, SLOTS_SQL, FUNCTIONS_SQL, HEAD_SQL)
+STATEMENTS += (FUNCTION_SQL, SECRETS_SQL, VERSIONS_SQL, DEPLOYMENTS_SQL, BINDING_ROWS_SQL)
+STATEMENTS += (GRANT_SQL, SLOT_WRAPPED_SQL, VALUE_SQL, DEPLOYMENT_SQL, BINDINGS_SQL)
 
-Manifest = dict[str, tuple[int, str, str]]  # name -> (version, format, kind)
 Row = tuple[Any, ...]
 T = TypeVar("T")
 
@@ -142,6 +155,17 @@ def lost_connection(location: str, reason: str) -> str:
     )
 
 
+class Verified(NamedTuple):
+    """A function as this reader last verified it against its signed digest."""
+
+    function_id: int
+    epoch: int
+    digest: bytes
+    commit: bytes
+    secrets: dict[str, tuple[Any, ...]]  # name -> (kind, version, format, write id)
+    versions: dict[tuple[str, int], bytes]  # (name, version) -> write id
+
+
 class LeanReader:
     """An unlocked, read-only reader of one store over a driver. Safe to share between threads."""
 
@@ -151,16 +175,19 @@ class LeanReader:
         *,
         key_file: str | os.PathLike[str] | None = None,
         passphrase: str | None = None,
+        operator: str | None = None,
     ) -> None:
         self._driver = driver
         self.location = driver.location
         self._lock = allocate_lock()
-        self._verified: dict[str, tuple[bytes, Manifest]] = {}
-        self._warned: set[tuple[str, bytes]] = set()
-        self.pending_warnings: list[str] = []  # integrity warnings for the caller to emit
+        self._state: tuple[Any, bytes] | None = None  # (generation, signature) verified
+        self._manifest: dict[str, tuple[int, int, bytes]] = {}  # name -> (id, epoch, digest)
+        self._verified: dict[str, Verified] = {}
+        self._keys: dict[str, tuple[int, bytes, SecretKey]] = {}  # name -> (epoch, grant, key)
+        self.pending_warnings: list[str] = []  # always empty: integrity failures raise
         try:
             with self._lock:
-                self._retrying(lambda: self._unlock(key_file, passphrase))
+                self._retrying(lambda: self._unlock(key_file, passphrase, operator))
         except BaseException:
             self.close()
             raise
@@ -170,42 +197,55 @@ class LeanReader:
 
     # --- opening ------------------------------------------------------------------------------
 
-    def _unlock(self, key_file: str | os.PathLike[str] | None, passphrase: str | None) -> None:
+    def _unlock(
+        self, key_file: str | os.PathLike[str] | None, passphrase: str | None, operator: str | None
+    ) -> None:
         meta = self._driver.one(META_SQL, ())
         if meta is None:
             raise NotFoundError(no_store(self.location))
         self.store_id, schema = meta
+        if schema == UPGRADE_SCHEMA:
+            raise StoreError(UPGRADE_NEEDED)
         if schema != SCHEMA_VERSION:
             raise StoreError(schema_mismatch(schema, SCHEMA_VERSION))
         unlocked = keyring.unlock(  # the Vault's own unlocking, on rows read by the driver
             self.store_id,
             passphrase=passphrase,
             key_file=key_file,
-            passphrase_slot=lambda: self._slot_row(KDF_SLOT_SQL, (SlotKind.PASSPHRASE.value,)),
-            slot_by_id=lambda slot_id: self._slot_row(SLOT_SQL, (slot_id,)),
+            operator=operator or os.environ.get("FAAS_TUI_OPERATOR") or None,
+            passphrase_slots=lambda: [
+                _Slot(*row) for row in self._driver.all(KDF_SLOT_SQL, (SlotKind.PASSPHRASE.value,))
+            ],
+            slot_by_id=lambda slot_id: self._slot_row(slot_id),
         )
-        self._key: SecretKey = unlocked.data_key
-        self._mac_key = self._key.subkey(crypto.MANIFEST_MAC_PURPOSE)
+        self.credential = unlocked.credential
+        self._material = unlocked.material
         self._slot_id: str = unlocked.slot_id
         self._slot_wrapped: bytes = unlocked.wrapped
+        self._grant_slot = unlocked.grant_slot
         self._key_file = key_file is not None
 
-    def _slot_row(self, sql: str, params: tuple[Any, ...]) -> keyring.SlotRow | None:
-        row = self._driver.one(sql, params)
+    def _slot_row(self, slot_id: str) -> keyring.SlotRow | None:
+        row = self._driver.one(SLOT_SQL, (slot_id,))
         return None if row is None else _Slot(*row)
 
     # --- reading ------------------------------------------------------------------------------
 
     def check_function(self, function: str) -> None:
+        require(self.credential, Action.READ_VALUES, function)
+
         def check() -> None:
             with self._driver.snapshot():
-                self._function_row(function, slot=self._slot_wrapped)
+                self._check_slot(self._current_slot())
+                self._verify_state()
+                self._verify_function(function)
 
         with self._lock:
             self._retrying(check)
 
     def read(self, function: str, name: str) -> StoredValue:
-        params = (self._slot_id, function, name)
+        require(self.credential, Action.READ_VALUES, function)
+        params = (self._slot_id, function, self._grant_slot, name)
         driver = self._driver
 
         def fetch() -> Row:
@@ -214,62 +254,181 @@ class LeanReader:
             self._check_slot(row[0])
             if self._consistent(function, name, row):
                 return row
-            with driver.snapshot():  # re-read with the manifest, in one snapshot
+            with driver.snapshot():  # verify the signed state and the function, one snapshot
                 row = driver.one(VALUE_SQL, params)
                 assert row is not None
                 self._check_slot(row[0])
-                if row[1] is not None:
-                    self._function_row(function, slot=row[0])
+                self._verify_state()
+                if row[3] is None and function not in self._manifest:
+                    raise NotFoundError(no_function(function))
+                self._verify_function(function)
+            if row[8] is None:
+                raise SecretNotFoundError(no_secret(function, name))
+            if not self._consistent(function, name, row):
+                raise IntegrityError(
+                    f"the value of {function}/{name} is not the one its function's signed digest "
+                    "names: it was copied from another write or is missing; it is not returned"
+                )
             return row
 
         with self._lock:
             row = self._retrying(fetch)
-        slot, function_mac, kind, _, _, version, fmt, nonce, ciphertext = row
-        if function_mac is None:
-            raise NotFoundError(no_function(function))
-        if kind is None:
-            raise SecretNotFoundError(no_secret(function, name))
-        if nonce is None:
-            raise IntegrityError(f"{function}/{name}'s current value is missing from the store")
-        text = self._decrypt(function, name, version, fmt, nonce, ciphertext, slot)
-        return StoredValue(name, kind, text, fmt)
+            if row[8] is None:
+                raise SecretNotFoundError(no_secret(function, name))
+            _, _, _, fid, epoch, _, g_epoch, sealed = row[:8]
+            key = self._function_key(function, fid, epoch, g_epoch, sealed)
+        kind, version, fmt, write_id, _, nonce, ciphertext = row[8:]
+        return StoredValue(
+            name, kind, self._decrypt(key, function, name, version, fmt, write_id, nonce, ciphertext), fmt
+        )
 
     def deployed(self, function: str) -> Deployed:
+        require(self.credential, Action.READ_VALUES, function)
         driver = self._driver
 
-        def fetch() -> tuple[bytes | None, int, list[Row]]:
+        def fetch() -> tuple[SecretKey, int, list[Row]]:
             with driver.snapshot():
-                found = driver.one(SLOT_WRAPPED_SQL, (self._slot_id,))
-                slot = found[0] if found else None
-                self._check_slot(slot)
-                function_id = self._function_row(function, slot=slot)
-                active = driver.one(DEPLOYMENT_SQL, (function_id,))
+                self._check_slot(self._current_slot())
+                self._verify_state()
+                verified = self._verify_function(function)
+                grant = driver.one(GRANT_SQL, (self._grant_slot, verified.function_id))
+                key = self._function_key(
+                    function, verified.function_id, verified.epoch,
+                    grant[0] if grant else None, grant[1] if grant else None,
+                )
+                active = driver.one(DEPLOYMENT_SQL, (verified.function_id,))
                 if active is None:
                     raise ConflictError(never_deployed(function))
                 deployment_id, number = active
-                return slot, number, driver.all(BINDINGS_SQL, (deployment_id,))
+                return key, number, driver.all(BINDINGS_SQL, (deployment_id,))
 
         with self._lock:
-            slot, number, rows = self._retrying(fetch)
+            key, number, rows = self._retrying(fetch)
         broken = [name for name, secret_id, *_ in rows if secret_id is None]
         if broken:
             raise BindingBrokenError(binding_broken(function, number, broken))
         values: dict[str, StoredValue] = {}
-        for name, _, version, kind, fmt, nonce, ciphertext in rows:
+        for name, _, version, bound_write, kind, fmt, write_id, nonce, ciphertext in rows:
             if nonce is None:
                 raise IntegrityError(version_missing(function, name, version))
-            text = self._decrypt(function, name, version, fmt, nonce, ciphertext, slot)
+            if bytes(bound_write or b"") != bytes(write_id or b""):
+                raise IntegrityError(
+                    f"{function} deployment #{number} binds {name} to a value of another write: "
+                    "it was edited behind faas-tui's back; nothing is returned"
+                )
+            text = self._decrypt(key, function, name, version, fmt, write_id, nonce, ciphertext)
             values[name] = StoredValue(name, kind or SecretKind.USER, text, fmt)
         return Deployed(number, values)
 
     def take_warnings(self) -> list[str]:
-        """Integrity warnings found since the last call, for the caller to emit."""
-        with self._lock:
-            taken, self.pending_warnings = self.pending_warnings, []
-        return taken
+        """Always empty: every integrity failure raises (kept for the client's interface)."""
+        return []
 
     def close(self) -> None:
         self._driver.close()
+
+    # --- verifying ----------------------------------------------------------------------------
+
+    def _verify_state(self) -> None:
+        """Both signatures over the credential list and the content manifest (inside a
+        snapshot); skipped when the generation and signature are those last verified."""
+        driver = self._driver
+        state = driver.one(STATE_SQL, ())
+        if state is None:
+            raise IntegrityError(trust.STORE_TAMPERED)
+        generation, signature, credentials_signature = state
+        if self._state is not None and self._state == (generation, bytes(signature or b"")):
+            return
+        slots = driver.all(SLOTS_SQL, ())
+        credentials = trust.credential_manifest(self.store_id, [row[:11] for row in slots])
+        if not trust.signed_by(self._material.admin_vk, credentials_signature, credentials):
+            raise IntegrityError(trust.CREDENTIALS_TAMPERED)
+        self._check_slot(next((row[11] for row in slots if row[0] == self._slot_id), None))
+        functions = driver.all(FUNCTIONS_SQL, ())
+        head = driver.one(HEAD_SQL, ()) or trust.EMPTY_LOG_HEAD
+        content = trust.content_manifest(
+            self.store_id, generation or 0, credentials, tuple(head), functions
+        )
+        if not trust.signed_by(self._material.writer_vk, signature, content):
+            raise IntegrityError(trust.STORE_TAMPERED)
+        self._state = (generation, bytes(signature))
+        self._manifest = {name: (fid, epoch or 0, bytes(digest)) for name, fid, epoch, digest in functions}
+        self._verified.clear()
+
+    def _verify_function(self, function: str) -> Verified:
+        """The function's rows against its digest in the verified manifest (inside a snapshot)."""
+        driver = self._driver
+        found = driver.one(FUNCTION_SQL, (function,))
+        signed = self._manifest.get(function)
+        if found is None and signed is None:
+            raise NotFoundError(no_function(function))
+        if found is None or signed != (found[0], found[1] or 0, bytes(found[2])):
+            raise IntegrityError(trust.STORE_TAMPERED)
+        fid, epoch, digest, commit, source_dir = found
+        secrets = [_timed(row, 8, 9) for row in driver.all(SECRETS_SQL, (fid,))]
+        versions = driver.all(VERSIONS_SQL, (fid,))
+        rows = trust.FunctionRows(
+            secrets,
+            versions,
+            [_timed(row, 2) for row in driver.all(DEPLOYMENTS_SQL, (fid,))],
+            driver.all(BINDING_ROWS_SQL, (fid,)),
+        )
+        computed = trust.function_digest(
+            self.store_id, fid, function, epoch or 0, bytes(commit or b""), source_dir, rows
+        )
+        if not trust.same(computed, bytes(digest)):
+            raise IntegrityError(trust.function_tampered(function))
+        verified = Verified(
+            fid,
+            epoch or 0,
+            bytes(digest),
+            bytes(commit or b""),
+            {row[0]: (row[1], row[2], row[3], bytes(row[4] or b"")) for row in secrets},
+            {(row[0], row[1]): bytes(row[3] or b"") for row in versions},
+        )
+        self._verified[function] = verified
+        return verified
+
+    def _consistent(self, function: str, name: str, row: Row) -> bool:
+        """Whether the hot read's row is the state this reader verified: same signed state,
+        same function digest, the secret and its version's write id as the digest names them."""
+        if self._state is None or (row[1], row[2]) != self._state:
+            return False
+        verified = self._verified.get(function)
+        if verified is None or (row[3], row[4], row[5]) != (
+            verified.function_id, verified.epoch, verified.digest
+        ):
+            return False
+        if row[8] is None:
+            return name not in verified.secrets
+        kind, version, fmt, write_id, version_write = row[8:13]
+        current = (kind, version, fmt, bytes(write_id or b""))
+        return verified.secrets.get(name) == current and verified.versions.get(
+            (name, version)
+        ) == bytes(version_write or b"") == current[3]
+
+    def _function_key(
+        self, function: str, fid: int, epoch: int, grant_epoch: int | None, sealed: bytes | None
+    ) -> SecretKey:
+        """The function's key from this credential's grant, checked against its commitment."""
+        cached = self._keys.get(function)
+        if cached is not None and sealed is not None and cached[:2] == (epoch, bytes(sealed)):
+            return cached[2]
+        if sealed is None or grant_epoch != epoch:
+            raise IntegrityError(
+                f"this credential's key grant of {function} is missing or from another epoch: "
+                "it was edited behind faas-tui's back"
+            )
+        aad = trust.grant_aad(self.store_id, self._grant_slot, fid, function, epoch)
+        key = trust.open_grant(self._material.private, bytes(sealed), aad, what=function)
+        verified = self._verified.get(function)
+        commit = trust.key_commit(key, self.store_id, fid, epoch)
+        if verified is None or not trust.same(commit, verified.commit):
+            raise IntegrityError(
+                f"the key grant of {function} holds another key than the function's: it was forged"
+            )
+        self._keys[function] = (epoch, bytes(sealed), key)
+        return key
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -285,65 +444,42 @@ class LeanReader:
         except Disconnected as exc:
             raise StoreError(lost_connection(self.location, exc.reason)) from None
 
+    def _current_slot(self) -> bytes | None:
+        found = self._driver.one(SLOT_WRAPPED_SQL, (self._slot_id,))
+        return bytes(found[0]) if found else None
+
     def _decrypt(
         self,
+        key: SecretKey,
         function: str,
         name: str,
         version: int,
         fmt: str,
+        write_id: bytes | None,
         nonce: bytes,
         ciphertext: bytes,
-        slot: bytes | None,
     ) -> str:
-        aad = crypto.value_aad(self.store_id, function, name, version, fmt)
-        try:
-            plain = crypto.unseal(
-                self._key, nonce, ciphertext, aad, what=f"the value of {function}/{name}"
-            )
-        except IntegrityError:
-            if slot != self._slot_wrapped:  # passphrase mode: the store was re-keyed meanwhile
-                raise WrongKeyError(REKEYED) from None
-            raise
-        return plain.decode("utf-8")
+        aad = trust.value_aad(self.store_id, function, name, version, fmt, bytes(write_id or b""))
+        what = f"the value of {function}/{name}"
+        return crypto.unseal(key, bytes(nonce), bytes(ciphertext), aad, what=what).decode("utf-8")
 
     def _check_slot(self, wrapped: bytes | None) -> None:
-        """A key file whose slot is gone (revoked, or rotate-key) stops working at once."""
-        if self._key_file and wrapped != self._slot_wrapped:
-            raise WrongKeyError(REVOKED_KEY_FILE)
+        """A key file whose slot is gone (revoked) stops working at once; an operator whose slot
+        changed (`passwd`, removed) is told to create a new client."""
+        if wrapped is None or bytes(wrapped) != self._slot_wrapped:
+            raise WrongKeyError(REVOKED_KEY_FILE if self._key_file else REKEYED)
 
-    def _consistent(self, function: str, name: str, row: Row) -> bool:
-        """Whether the row agrees with the manifest this reader last verified for the function."""
-        verified = self._verified.get(function)
-        if verified is None or row[1] != verified[0]:
-            return False
-        return verified[1].get(name) == (row[3], row[4], row[2])
 
-    def _function_row(self, function: str, *, slot: bytes | None) -> int:
-        """The function's id, after verifying its manifest MAC against its secret rows."""
-        found = self._driver.one(FUNCTION_SQL, (function,))
-        if found is None:
-            raise NotFoundError(no_function(function))
-        function_id, stored_mac = found
-        rows = self._driver.all(MANIFEST_ROWS_SQL, (function_id,))
-        computed = crypto.function_manifest(self._mac_key, self.store_id, function, rows)
-        if crypto.same(stored_mac, computed):
-            self._verified[function] = (stored_mac, {n: (v, f, k) for n, v, f, k in rows})
-        elif slot != self._slot_wrapped:  # passphrase mode: re-keyed since we unlocked
-            raise WrongKeyError(REKEYED)
-        else:
-            self._verified.pop(function, None)
-            self._warn_manifest(function, stored_mac)
-        return int(function_id)
-
-    def _warn_manifest(self, function: str, stored_mac: bytes) -> None:
-        """Queue the warning once per function and manifest; the client emits it."""
-        if (function, stored_mac) not in self._warned:
-            self._warned.add((function, stored_mac))
-            self.pending_warnings.append(manifest_mismatch(function))
+def _timed(row: Row, *columns: int) -> Row:
+    """The row with its time columns as the digest encodes them, however the driver gave them."""
+    out = list(row)
+    for column in columns:
+        out[column] = trust.time_text(out[column])
+    return tuple(out)
 
 
 class _Slot(NamedTuple):
-    """A key_slot row as the keyring reads it."""
+    """A key_slot row as the keyring reads it (the columns of keyring.SLOT_COLUMNS)."""
 
     id: str
     kind: str
@@ -353,3 +489,8 @@ class _Slot(NamedTuple):
     kdf_memory_kib: int | None
     kdf_iterations: int | None
     kdf_lanes: int | None
+    role: str | None
+    operator: str | None
+    scope: str | None
+    label: str
+    public_key: bytes | None
