@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, Cli
+from conftest import PASSPHRASE, Cli, cli_on
 from test_cli import Run, assert_one_error_line, db_execute
 
 EDITOR_PASS = "editor passphrase 1"
@@ -50,6 +50,17 @@ class Team(Run):
 
 @pytest.fixture
 def team(cli: Cli) -> Team:
+    """The team on SQLite (tests that edit the file behind the tool's back)."""
+    return _make_team(cli)
+
+
+@pytest.fixture
+def any_team(store_url: str, tmp_path: Path) -> Team:
+    """The team on each backend: SQLite and PostgreSQL."""
+    return _make_team(cli_on(store_url, tmp_path))
+
+
+def _make_team(cli: Cli) -> Team:
     t = Team(cli)
     t("init", env={"FAAS_TUI_OPERATOR": "alice"})
     t.as_(
@@ -83,8 +94,8 @@ def team(cli: Cli) -> Team:
 # --- operators ------------------------------------------------------------------------------------
 
 
-def test_operators_list_json_shape_and_table(team: Team) -> None:
-    listed = json.loads(team.as_("alice", "operators", "list", "--format", "json").out)
+def test_operators_list_json_shape_and_table(any_team: Team) -> None:
+    listed = json.loads(any_team.as_("alice", "operators", "list", "--format", "json").out)
     assert [list(o) for o in listed] == [["name", "role", "created_at"]] * 3
     assert {(o["name"], o["role"]) for o in listed} == {
         ("alice", "admin"),
@@ -92,7 +103,7 @@ def test_operators_list_json_shape_and_table(team: Team) -> None:
         ("carol", "auditor"),
     }
     assert all(o["created_at"].endswith("Z") for o in listed)
-    table = team.as_("alice", "operators", "list").out.splitlines()
+    table = any_team.as_("alice", "operators", "list").out.splitlines()
     assert table[0].split() == ["NAME", "ROLE", "CREATED"]
     assert any(line.split()[:2] == ["bob", "editor"] for line in table)
 
@@ -130,25 +141,25 @@ def test_the_operator_option_wins_over_its_variable(team: Team) -> None:
     team("--operator", "bob", "functions", "list", env=env)
 
 
-def test_remove_confirms_by_name_and_never_removes_the_last_admin(team: Team) -> None:
-    refused = team.as_("alice", "operators", "remove", "bob", input="bo\n", code=1)
+def test_remove_confirms_by_name_and_never_removes_the_last_admin(any_team: Team) -> None:
+    refused = any_team.as_("alice", "operators", "remove", "bob", input="bo\n", code=1)
     assert "not deleted" in refused.err
-    team.as_("alice", "operators", "remove", "bob", input="bob\n")
+    any_team.as_("alice", "operators", "remove", "bob", input="bob\n")
     names = [
         o["name"]
-        for o in json.loads(team.as_("alice", "operators", "list", "--format", "json").out)
+        for o in json.loads(any_team.as_("alice", "operators", "list", "--format", "json").out)
     ]
     assert names == ["alice", "carol"]
-    team(
+    any_team(
         "functions",
         "list",
         env={"FAAS_TUI_OPERATOR": "bob", "FAAS_TUI_PASSPHRASE": EDITOR_PASS},
         code=3,
     )
-    team.as_("alice", "operators", "remove", "nobody", "--yes", code=1)
-    last = team.as_("alice", "operators", "remove", "alice", "--yes", code=1)
+    any_team.as_("alice", "operators", "remove", "nobody", "--yes", code=1)
+    last = any_team.as_("alice", "operators", "remove", "alice", "--yes", code=1)
     assert "last admin" in last.err
-    team.as_("alice", "functions", "list")  # still there
+    any_team.as_("alice", "functions", "list")  # still there
 
 
 @pytest.mark.xfail(
@@ -165,11 +176,13 @@ def test_passwd_changes_only_ones_own_passphrase(team: Team) -> None:
     team.as_("carol", "audit", env={"FAAS_TUI_PASSPHRASE": "carol's new passphrase"})
 
 
-def test_the_event_log_names_the_credential_not_faas_tui_actor(team: Team, tmp_path: Path) -> None:
-    team.as_("bob", "functions", "add", "by-bob", env={"FAAS_TUI_ACTOR": "someone-else"})
-    key_id = team.key(tmp_path / "ci.key", "--role", "editor")
-    assert team.with_key(tmp_path / "ci.key", "functions", "add", "by-key").code == 0
-    events = json.loads(team.as_("alice", "log", "--format", "json").out)
+def test_the_event_log_names_the_credential_not_faas_tui_actor(
+    any_team: Team, tmp_path: Path
+) -> None:
+    any_team.as_("bob", "functions", "add", "by-bob", env={"FAAS_TUI_ACTOR": "someone-else"})
+    key_id = any_team.key(tmp_path / "ci.key", "--role", "editor")
+    assert any_team.with_key(tmp_path / "ci.key", "functions", "add", "by-key").code == 0
+    events = json.loads(any_team.as_("alice", "log", "--format", "json").out)
     actors = {e["function"]: e["actor"] for e in events if e["action"] == "function.add"}
     assert actors["by-bob"] == "bob"
     assert actors["by-key"] == f"key-file:{key_id}"
@@ -189,12 +202,12 @@ def _denied(result: Any, *words: str) -> None:
 
 
 def test_an_editor_may_change_secrets_but_not_operators_key_files_rotate_or_accept(
-    team: Team, tmp_path: Path
+    any_team: Team, tmp_path: Path
 ) -> None:
-    team.as_("bob", "secrets", "add", "billing", "new", input="v")
-    team.as_("bob", "deploy", "billing")
-    team.as_("bob", "secrets", "verify", "billing", "API_KEY", input="billing-value")
-    team.as_("bob", "check")
+    any_team.as_("bob", "secrets", "add", "billing", "new", input="v")
+    any_team.as_("bob", "deploy", "billing")
+    any_team.as_("bob", "secrets", "verify", "billing", "API_KEY", input="billing-value")
+    any_team.as_("bob", "check")
     new = {"FAAS_TUI_NEW_PASSPHRASE": ADMIN2_PASS}
     for args in (
         ("operators", "add", "eve", "--role", "admin"),
@@ -206,20 +219,20 @@ def test_an_editor_may_change_secrets_but_not_operators_key_files_rotate_or_acce
         ("rotate-key",),
         ("check", "--accept"),
     ):
-        result = team.as_("bob", *args, env=new, code=5)
+        result = any_team.as_("bob", *args, env=new, code=5)
         _denied(result, "bob is an editor")
     assert not (tmp_path / "k.key").exists()
 
 
 def test_an_auditor_lists_audits_and_checks_but_reads_and_writes_nothing(
-    team: Team, tmp_path: Path
+    any_team: Team, tmp_path: Path
 ) -> None:
-    team.as_("carol", "functions", "list")
-    team.as_("carol", "secrets", "list", "billing")
-    team.as_("carol", "system-secrets", "billing")
-    team.as_("carol", "audit", "--format", "csv")
-    team.as_("carol", "log", "--verify")
-    team.as_("carol", "check")
+    any_team.as_("carol", "functions", "list")
+    any_team.as_("carol", "secrets", "list", "billing")
+    any_team.as_("carol", "system-secrets", "billing")
+    any_team.as_("carol", "audit", "--format", "csv")
+    any_team.as_("carol", "log", "--verify")
+    any_team.as_("carol", "check")
     env_file = tmp_path / "x.env"
     env_file.write_text("NEWKEY=v\n")
     for args, value in (
@@ -235,17 +248,17 @@ def test_an_auditor_lists_audits_and_checks_but_reads_and_writes_nothing(
         (("run", "billing", "--", "true"), None),
         (("rotate-key",), None),
     ):
-        _denied(team.as_("carol", *args, input=value, code=5), "carol is an auditor")
+        _denied(any_team.as_("carol", *args, input=value, code=5), "carol is an auditor")
 
 
 def test_a_runtime_key_reads_its_function_only_and_changes_nothing(
-    team: Team, tmp_path: Path
+    any_team: Team, tmp_path: Path
 ) -> None:
     key = tmp_path / "billing.key"
-    key_id = team.key(key, "--function", "billing", "--label", "billing runtime")
-    ok = team.with_key(key, "secrets", "list", "billing")
+    key_id = any_team.key(key, "--function", "billing", "--label", "billing runtime")
+    ok = any_team.with_key(key, "secrets", "list", "billing")
     assert ok.code == 0 and "API_KEY" in ok.out
-    ok = team.with_key(key, "secrets", "verify", "billing", "API_KEY", input="billing-value")
+    ok = any_team.with_key(key, "secrets", "verify", "billing", "API_KEY", input="billing-value")
     assert (ok.code, ok.out) == (0, "match\n")
     for args, value in (
         (("secrets", "list", "mailer"), None),
@@ -259,8 +272,8 @@ def test_a_runtime_key_reads_its_function_only_and_changes_nothing(
         (("passwd",), None),
         (("check", "--accept"), None),
     ):
-        _denied(team.with_key(key, *args, input=value), f"key file {key_id}")
-    assert "mailer-value" not in team.with_key(key, "secrets", "list", "mailer").out
+        _denied(any_team.with_key(key, *args, input=value), f"key file {key_id}")
+    assert "mailer-value" not in any_team.with_key(key, "secrets", "list", "mailer").out
 
 
 # --- key files ------------------------------------------------------------------------------------
@@ -276,12 +289,12 @@ def test_key_file_add_needs_exactly_one_of_function_and_role(team: Team, tmp_pat
     team.as_("alice", "key-file", "add", target, "--function", "nope", code=1)  # no such function
 
 
-def test_key_file_list_shows_role_functions_and_legacy(team: Team, tmp_path: Path) -> None:
-    runtime = team.key(tmp_path / "r.key", "--function", "billing", "--function", "mailer")
-    headless = team.key(tmp_path / "ci.key", "--role", "auditor", "--label", "ci")
+def test_key_file_list_shows_role_functions_and_legacy(any_team: Team, tmp_path: Path) -> None:
+    runtime = any_team.key(tmp_path / "r.key", "--function", "billing", "--function", "mailer")
+    headless = any_team.key(tmp_path / "ci.key", "--role", "auditor", "--label", "ci")
     listed = {
         k["id"]: k
-        for k in json.loads(team.as_("alice", "key-file", "list", "--format", "json").out)
+        for k in json.loads(any_team.as_("alice", "key-file", "list", "--format", "json").out)
     }
     assert list(listed[runtime]) == ["id", "label", "role", "functions", "legacy", "created_at"]
     assert (listed[runtime]["role"], sorted(listed[runtime]["functions"])) == (
@@ -290,7 +303,7 @@ def test_key_file_list_shows_role_functions_and_legacy(team: Team, tmp_path: Pat
     )
     assert listed[headless]["role"] == "auditor" and listed[headless]["label"] == "ci"
     assert listed[headless]["functions"] == [] and not listed[runtime]["legacy"]
-    table = team.as_("alice", "key-file", "list").out.splitlines()
+    table = any_team.as_("alice", "key-file", "list").out.splitlines()
     assert table[0].split() == ["ID", "LABEL", "ROLE", "FUNCTIONS", "LEGACY", "CREATED"]
 
 
@@ -357,25 +370,25 @@ ENV_SCRIPT = (
 
 
 def test_run_passes_the_store_and_a_runtime_key_file_never_a_passphrase(
-    team: Team, tmp_path: Path
+    any_team: Team, tmp_path: Path
 ) -> None:
     key = tmp_path / "billing.key"
-    team.key(key, "--function", "billing")
-    env = {**team.cli.env, "FAAS_TUI_KEY_FILE": str(key), "FAAS_TUI_PASSPHRASE": PASSPHRASE}
+    any_team.key(key, "--function", "billing")
+    env = {**any_team.cli.env, "FAAS_TUI_KEY_FILE": str(key), "FAAS_TUI_PASSPHRASE": PASSPHRASE}
     client = (
         "from faas_tui.toolbelt import SecretClient, AccessDeniedError\n"
         "print(SecretClient('billing').read_secret('API_KEY'))\n"
         "try:\n    SecretClient('mailer').read_secret('SMTP')\n"
         "except AccessDeniedError:\n    print('mailer refused')\n"
     )
-    result = team.process("run", "billing", "--", sys.executable, "-c", client, env=env)
+    result = any_team.process("run", "billing", "--", sys.executable, "-c", client, env=env)
     assert result.code == 0, result.err
     assert result.out.splitlines() == ["billing-value", "mailer refused"]
     seen = json.loads(
-        team.process("run", "billing", "--", sys.executable, "-c", ENV_SCRIPT, env=env).out
+        any_team.process("run", "billing", "--", sys.executable, "-c", ENV_SCRIPT, env=env).out
     )
     assert seen == {
-        "FAAS_TUI_STORE": team.cli.store,
+        "FAAS_TUI_STORE": any_team.cli.store,
         "FAAS_TUI_KEY_FILE": str(key),
         "FAAS_TUI_PASSPHRASE": None,
         "API_KEY": "billing-value",
@@ -413,3 +426,24 @@ def test_the_console_script_exits_5_in_one_line(team: Team) -> None:
     assert result.code == 5
     assert result.err.startswith("error: not allowed: carol is an auditor")
     assert_one_error_line(result.err)
+
+
+def test_a_legacy_key_file_is_listed_as_legacy_and_reads_without_writing(
+    tmp_path: Path,
+) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    store = tmp_path / "old" / "store.db"
+    store.parent.mkdir()
+    store.write_bytes((fixtures / "store_v0_1_0.db").read_bytes())
+    key = tmp_path / "old.key"
+    key.write_bytes((fixtures / "store_v0_1_0.key").read_bytes())
+    key.chmod(0o600)
+    run = Team(cli_on(str(store), tmp_path))
+    # opening with the 0.1.0 passphrase migrates the store; its passphrase becomes the admin alice
+    (entry,) = json.loads(run("--operator", "alice", "key-file", "list", "--format", "json").out)
+    assert (entry["legacy"], entry["role"], entry["functions"]) == (True, "runtime", [])
+    table = run("--operator", "alice", "key-file", "list").out.splitlines()
+    assert table[1].split()[2:5] == ["runtime", "all", "yes"]
+    assert "billing" in run.with_key(key, "functions", "list").out  # every function
+    refused = run.with_key(key, "functions", "add", "newfn")
+    _denied(refused, "legacy key file", "--function F")
