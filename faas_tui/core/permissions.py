@@ -29,7 +29,8 @@ class Action(StrEnum):
     OPERATORS = "operators"
     KEY_FILES = "key files"
     ROTATE_KEY = "rotate-key"
-    PASSWD = "passwd"  # noqa: S105  # nosec B105  (one's own passphrase)
+    # one's own passphrase (a command name, not a password)
+    PASSWD = "passwd"  # noqa: S105  # nosec B105
 
 
 class Credential(NamedTuple):
