@@ -229,6 +229,15 @@ OPTION_CASES: list[list[str]] = [
     ["passwd"],
     ["key-file", "add", "/"],
     ["key-file", "add", "/nonexistent/dir/key"],
+    ["key-file", "add", "/nonexistent/dir/key", "--function", "billing", "--role", "admin"],
+    ["key-file", "add", "/tmp/k.key", "--role", "runtime"],
+    ["key-file", "add", "/tmp/k.key", "--function", "'; DROP TABLE key_slot; --"],
+    ["operators", "add", "someone"],
+    ["operators", "add", "someone", "--role", "root"],
+    ["operators", "add", "../../etc/passwd", "--role", "admin"],
+    ["operators", "remove", "", "--yes"],
+    ["operators", "remove", "'; DROP TABLE key_slot; --", "--yes"],
+    ["check", "--format", "xml"],
 ]
 
 STORE_URLS: list[str] = [
