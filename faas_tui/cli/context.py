@@ -110,7 +110,9 @@ class Invocation:
         """A new store under `passphrase`, its first admin named by --operator or the login name."""
         from faas_tui.store.vault import Vault
 
-        vault = Vault.create(store, passphrase, operator=self.operator, kdf=self.new_kdf())
+        vault = Vault.create(
+            store, passphrase, operator=self.operator, kdf=self.new_kdf(), memory=self.memory()
+        )
         self.opened.append(vault)
         return vault
 
