@@ -51,6 +51,7 @@ class FaasApp(App[int]):
     """Unlock, then the functions dashboard; every change goes through the Vault service."""
 
     TITLE = "faas-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]  # each screen gets the class
     BINDINGS = [
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show the keys of this screen"),
         Binding("l", "lock", "Lock", id="lock", tooltip="Lock the store"),
@@ -87,6 +88,7 @@ class FaasApp(App[int]):
             self.copy_to_clipboard, local=local_clipboard, clear_after=clipboard_clear_after
         )
         self.handle_signals = handle_signals
+        self._quit_signal: int | None = None  # the signal the app is quitting on, if any
         self.changes = 0  # bumped on every VaultChanged; screens reload when theirs is older
         self._last_input = clock()
         self._warned: set[str] = set()
@@ -113,6 +115,10 @@ class FaasApp(App[int]):
             loop = asyncio.get_running_loop()
             for signum in QUIT_SIGNALS:
                 loop.remove_signal_handler(signum)
+                if self._quit_signal is not None:
+                    # quitting on a signal: the process is ending, and a second hangup (the
+                    # terminal's own, after tmux's or ssh's) must not cut the cleanup short
+                    signal.signal(signum, signal.SIG_IGN)
 
     def quit_on_signal(self, signum: int) -> None:
         """SIGHUP (the terminal closed) or SIGTERM: clean up as ctrl+q does, then exit.
@@ -120,6 +126,7 @@ class FaasApp(App[int]):
         The clipboard is cleared here; the Vault is closed and a demo store removed by the code
         that ran the app, once `run` returns.
         """
+        self._quit_signal = signum
         self.copier.clear_if_pending()
         self.exit(return_code=128 + signum)
 

@@ -120,9 +120,11 @@ def test_tab_reaches_create_in_the_add_modal_at_60x20(tmp_path: Path) -> None:
         # the dialog is taller than the terminal: its title and its buttons never show together
         assert not ("Add a secret" in screen and buttons_line(screen) is not None)
         pane.keys("Tab", "Tab", "Tab")  # Format, Value, then Create: focus scrolls it into view
-        pane.poll(lambda text: buttons_line(text) is not None, timeout=10.0)
-        screen = pane.text()
-        assert buttons_line(screen) is not None, f"Tab never brought Create into view:\n{screen}"
+        shown = pane.poll(lambda text: buttons_line(text) is not None, timeout=30.0)
+        assert shown, f"Tab never brought Create into view:\n{pane.text()}"
         pane.keys("Enter")  # Create, with no value yet: the modal stays and says why
-        screen = pane.wait_for("value is empty")
-        assert buttons_line(screen) is not None  # the problem line did not push Create away
+        # the problem line did not push Create away (once the scroll that follows it is done)
+        said = pane.poll(
+            lambda text: "value is empty" in text and buttons_line(text) is not None, timeout=30.0
+        )
+        assert said, f"no problem line with Create in view:\n{pane.text()}"

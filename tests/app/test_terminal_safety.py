@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Footer, RadioButton
-from textual.widgets._toast import Toast
 
 from app._support import CANARY, build_app, fill, screen_name, settle, wait_for
 from faas_tui.store.vault import Vault
+
+TOAST = "Toast"  # Textual's notification widget, by its CSS type name (the class is private)
 
 
 async def open_add(pilot) -> None:
@@ -98,11 +99,11 @@ async def test_a_toast_does_not_cover_the_modal_buttons(store: str, seeded: Vaul
         await open_add(pilot)
         await fill(pilot, "#value", "some value")
         await pilot.press("ctrl+y")  # "Copied the value…"
-        await wait_for(lambda: bool(app.screen.query(Toast)))
+        await wait_for(lambda: bool(app.screen.query(TOAST)))
         await pilot.pause()
         # the row of buttons (the whole width of the dialog) and the footer
         buttons = [app.screen.query_one(sel).region for sel in ("#value-dialog .buttons", Footer)]
-        toasts = [toast.region for toast in app.screen.query(Toast)]
+        toasts = [toast.region for toast in app.screen.query(TOAST)]
         assert toasts and all(not t.overlaps(b) for t in toasts for b in buttons)
 
 

@@ -27,7 +27,7 @@ class AddSecretModal(SecretValueModal):
 
     BINDINGS = value_bindings("Create")
     SAVE_LABEL = "Create"
-    AUTO_FOCUS = "#key"
+    FIRST_FOCUS = "#key"
 
     def __init__(self, function: str, *, create: Create, taken: Names) -> None:
         super().__init__(function, SecretFormat.PLAINTEXT)

@@ -6,13 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import Dialog
 
 
-class ConfirmDeleteModal(ModalScreen[bool]):
+class ConfirmDeleteModal(Dialog[bool]):
     """Returns True once the typed name matches and the user confirms; escape returns False."""
 
     BINDINGS = [
@@ -20,7 +20,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
         Binding("enter", "confirm", "Delete", priority=True, id="delete.confirm"),
         Binding("escape", "cancel", "Cancel", id="delete.cancel"),
     ]
-    AUTO_FOCUS = "#confirm-name"
+    FIRST_FOCUS = "#confirm-name"
 
     def __init__(self, kind: str, name: str, details: list[str]) -> None:
         super().__init__()

@@ -14,13 +14,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.tui.export import format_for
 from faas_tui.tui.formatting import plural
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.screens.base import Dialog
 
 Writer = Callable[[str, str], Path]  # (path, "csv" or "json") -> the file written
 SUFFIXES = {"csv": ".csv", "json": ".json"}
@@ -34,14 +34,14 @@ def with_format(path: str, fmt: str) -> str:
     return path
 
 
-class ExportModal(ModalScreen["tuple[Path, str] | None"]):
+class ExportModal(Dialog["tuple[Path, str] | None"]):
     """Writes the rows with `write`; returns (the file written, its format), or None on cancel."""
 
     BINDINGS = [
         Binding("ctrl+s", "export", "Export", priority=True, id="export.save"),
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
     ]
-    AUTO_FOCUS = "#export-path"
+    FIRST_FOCUS = "#export-path"
 
     def __init__(self, rows: int, write: Writer, default_path: str = "audit.csv") -> None:
         super().__init__()

@@ -45,7 +45,7 @@ class ImportModal(StoreModal["ImportPlan | None"]):
         Binding("ctrl+s", "apply", "Import", priority=True, id="import.apply"),
         Binding("escape", "cancel", "Cancel", id="import.cancel"),
     ]
-    AUTO_FOCUS = "#import-path"
+    FIRST_FOCUS = "#import-path"
 
     def __init__(self, function: str, *, import_secrets: ImportSecrets) -> None:
         super().__init__()

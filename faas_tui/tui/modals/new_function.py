@@ -30,7 +30,7 @@ class NewFunctionModal(StoreModal["str | None"]):
         Binding("ctrl+s", "create", "Create", priority=True, id="new_function.create"),
         Binding("escape", "cancel", "Cancel", id="new_function.cancel"),
     ]
-    AUTO_FOCUS = "#function-name"
+    FIRST_FOCUS = "#function-name"
 
     def __init__(self, *, add: AddFunction) -> None:
         super().__init__()

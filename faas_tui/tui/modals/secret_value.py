@@ -29,10 +29,32 @@ if TYPE_CHECKING:
 
 def value_bindings(save: str) -> list[Binding]:
     """The value modals' keys; priority, so the focused TextArea (ctrl+y is its redo) yields."""
+    # short footer labels (the whole footer fits 60 columns); the help says more
     return [
-        Binding("ctrl+t", "toggle_format", "Plaintext/JSON", priority=True, id="value.format"),
-        Binding("ctrl+g", "generate", "Generate", priority=True, id="value.generate"),
-        Binding("ctrl+y", "copy_value", "Copy value", priority=True, id="value.copy"),
+        Binding(
+            "ctrl+t",
+            "toggle_format",
+            "Format",
+            tooltip="Switch the value between plaintext and JSON",
+            priority=True,
+            id="value.format",
+        ),
+        Binding(
+            "ctrl+g",
+            "generate",
+            "Generate",
+            tooltip="Generate a random value",
+            priority=True,
+            id="value.generate",
+        ),
+        Binding(
+            "ctrl+y",
+            "copy_value",
+            "Copy",
+            tooltip="Copy the value (the clipboard is cleared after 30 s)",
+            priority=True,
+            id="value.copy",
+        ),
         Binding("ctrl+s", "save", save, priority=True, id="value.save"),
         Binding("escape", "cancel", "Cancel", id="value.cancel"),
     ]

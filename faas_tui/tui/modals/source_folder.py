@@ -27,7 +27,7 @@ class SourceFolderModal(StoreModal[bool]):
         Binding("ctrl+s", "save", "Save", priority=True, id="source.save"),
         Binding("escape", "cancel", "Cancel", id="source.cancel"),
     ]
-    AUTO_FOCUS = "#source-path"
+    FIRST_FOCUS = "#source-path"
 
     def __init__(self, function: str, current: str | None, *, save: SetSource) -> None:
         super().__init__()

@@ -22,7 +22,7 @@ class UpdateSecretModal(SecretValueModal):
     """Stores a new version of one secret (write-only); the name is fixed."""
 
     BINDINGS = value_bindings("Save")
-    AUTO_FOCUS = "#value"
+    FIRST_FOCUS = "#value"
 
     def __init__(self, function: str, name: str, fmt: SecretFormat, *, update: Update) -> None:
         super().__init__(function, fmt)

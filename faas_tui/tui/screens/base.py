@@ -170,7 +170,23 @@ class VaultScreen(StoreCalls, Screen[None]):
         return lambda: self.faas.push_screen(type(self)())
 
 
-class StoreModal(StoreCalls, ModalScreen[T]):
+class Dialog(ModalScreen[T]):
+    """A modal dialog whose `FIRST_FOCUS` field is focused on open without scrolling.
+
+    A dialog taller than the terminal so opens at its top, title in view (Textual's auto focus
+    centres the field, which hides the title or not depending on whether the layout was done
+    yet). Tab then scrolls each field into view.
+    """
+
+    FIRST_FOCUS: ClassVar[str] = ""
+    AUTO_FOCUS = ""  # not Textual's (the app's "*" would focus the first field, centred)
+
+    def on_mount(self) -> None:
+        if self.FIRST_FOCUS:
+            self.set_focus(self.query_one(self.FIRST_FOCUS), scroll_visible=False)
+
+
+class StoreModal(StoreCalls, Dialog[T]):
     """A modal that calls the store through the narrow callable it was given."""
 
     def may_close(self) -> bool:

@@ -63,7 +63,10 @@ class UnlockScreen(Screen[None]):
         Binding("enter", "unlock", "Unlock", priority=True, id="unlock.submit"),
         Binding("enter", "create", "Create", priority=True, id="unlock.create"),
     ]
-    AUTO_FOCUS = "#passphrase"
+    # the passphrase is focused in on_mount without scrolling: Textual's auto focus centres it,
+    # which scrolls a box taller than the terminal past its title
+    AUTO_FOCUS = ""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # a short terminal: a compact box
 
     def __init__(self, message: str = "", *, auto_unlock: bool = True) -> None:
         """`auto_unlock=False` after a lock: a key file must not undo the lock by itself."""
@@ -99,6 +102,7 @@ class UnlockScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_focus(self.query_one("#passphrase", Input), scroll_visible=False)
         self.query_one("#unlock-busy").display = False
         self._say(self._initial_message)
         self.call_after_refresh(self._warm_up)  # after the first frame is on screen
