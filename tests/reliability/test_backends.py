@@ -117,8 +117,8 @@ def test_runtime_reads_and_binding_match_on_each_backend(store: str) -> None:
             vault.bound_values("billing")
 
 
-def test_manifest_mac_flags_a_row_deleted_behind_the_tools_back(store: str) -> None:
-    """On both backends, deleting a secret row with SQL makes the function's manifest fail."""
+def test_the_signed_digest_refuses_a_row_deleted_behind_the_tools_back(store: str) -> None:
+    """On both backends, deleting a secret row with SQL makes the function's digest fail."""
     with Vault.open(store, passphrase=PASSPHRASE) as vault:
         vault.add_secret("billing", "API_KEY", "v1")
         vault.add_secret("billing", "OTHER_KEY", "v2")
@@ -128,9 +128,12 @@ def test_manifest_mac_flags_a_row_deleted_behind_the_tools_back(store: str) -> N
         conn.execute(delete(SecretVersion).where(SecretVersion.secret_id == victim))
         conn.execute(delete(Secret).where(Secret.id == victim))
     engine.dispose()
-    with Vault.open(store, passphrase=PASSPHRASE) as vault:
-        vault.list_secrets("billing")
-        assert any("billing" in w for w in vault.integrity_warnings)
+    with pytest.raises(IntegrityError, match="billing"):
+        Vault.open(store, passphrase=PASSPHRASE)
+    with Vault.open(store, passphrase=PASSPHRASE, inspect=True) as vault:
+        with pytest.raises(IntegrityError, match="billing"):
+            vault.list_secrets("billing")
+        assert any("billing" in problem for problem in vault.check().problems)
 
 
 def test_a_ciphertext_moved_to_another_row_fails_on_each_backend(store: str) -> None:

@@ -195,10 +195,10 @@ def _import(rig: CrashRig, attempt: int, kill: str | None) -> None:
 
 
 def _rotate_key(rig: CrashRig, attempt: int, kill: str | None) -> None:
-    before = _passphrase_slot(rig)
+    before = _key_grants(rig)
     how = rig.run(["rotate-key"], {}, kill)
     rig.check(rig.open())  # every value still reads back exactly
-    rotated = _passphrase_slot(rig) != before
+    rotated = _key_grants(rig) != before
     assert how.startswith("killed") or rotated
     rig.note(how, "all" if rotated else "none")
 
@@ -240,15 +240,12 @@ OPERATIONS: dict[str, Callable[[CrashRig, int, str | None], None]] = {
 }
 
 
-def _passphrase_slot(rig: CrashRig) -> bytes:
+def _key_grants(rig: CrashRig) -> set[bytes]:
+    """The sealed grants of every function key: rotate-key replaces them all, or none."""
     engine = create_engine(rig.url)
     try:
         with engine.connect() as conn:
-            return bytes(
-                conn.execute(
-                    text("SELECT wrapped FROM key_slot WHERE kind = 'passphrase'")
-                ).scalar()
-            )
+            return {bytes(row[0]) for row in conn.execute(text("SELECT sealed FROM key_grant"))}
     finally:
         engine.dispose()
 
