@@ -134,7 +134,7 @@ def test_a_client_and_a_vault_carry_on_after_the_server_restarts(
             message = str(caught.value)
             assert "\n" not in message and "after the restart" not in message
         assert "could not reconnect" in str(client_error.value)
-        assert "check that it is running" in str(vault_error.value)
+        assert "check that the server is running" in str(vault_error.value)
         assert client.read_secret("API_KEY") == "after the restart"  # the cache still serves
     finally:
         client.close()

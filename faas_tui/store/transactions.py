@@ -200,8 +200,8 @@ def store_failure(exc: sa_exc.SQLAlchemyError) -> Exception:
         exc.connection_invalidated or reason.startswith("connection ")
     ):
         return StoreError(
-            f"lost the connection to the store's server ({reason}): check that it is running, "
-            "then retry"
+            f"lost the connection to the store's server ({reason}): check that the server is "
+            "running, then retry"
         )
     damaged = damaged_store("the store's file", reason)
     if damaged is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, fast_kdf
 
+from faas_tui.core.kinds import Role
 from faas_tui.store.vault import Vault
 from reliability._support import assert_one_error_line, run_cli
 
@@ -31,6 +32,15 @@ def test_compact_is_a_change_and_read_only_refuses_it(store: str, env: dict[str,
     refused = run_cli("--read-only", "compact", env=env)
     assert_one_error_line(refused)
     assert "read-only" in refused.err
+
+
+def test_compact_is_for_admins_only(store: str, env: dict[str, str]) -> None:
+    with Vault.open(store, passphrase=PASSPHRASE) as vault:
+        vault.add_operator("eddie", Role.EDITOR, "eddie's own passphrase", kdf=fast_kdf())
+    editor = {**env, "FAAS_TUI_OPERATOR": "eddie", "FAAS_TUI_PASSPHRASE": "eddie's own passphrase"}
+    refused = run_cli("compact", env=editor)
+    assert_one_error_line(refused, codes=(5,))
+    assert "admin" in refused.err
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)

@@ -18,8 +18,7 @@ def cmd_compact(ctx: Invocation) -> int:
 
     ctx.refuse_read_only("compact the store")
     with ctx.open_vault() as vault:
-        credential = getattr(vault, "credential", None)  # None: a store without operators
-        if credential is not None and credential.role is not Role.ADMIN:
+        if vault.credential.role is not Role.ADMIN:
             raise AccessDeniedError(
                 "not allowed: compacting the store is an admin's maintenance; ask an admin to "
                 "run `faas-tui compact`"
