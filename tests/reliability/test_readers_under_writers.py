@@ -46,8 +46,10 @@ def test_uncached_reads_keep_going_while_two_operators_write(
     print(
         f"\n{backend}: uncached reads in {HOLD_S:g} s: idle {idle['reads']}, under {OPERATORS} "
         f"writing operators {busy['reads']} ({ratio:.2f} of idle; goal >= 0.5), worst read "
-        f"{worst_ms:.1f} ms idle {idle['worst_s'] * 1000:.1f} ms (goal < 50 ms); "
-        f"operator writes {busy['writes']}"
+        f"{worst_ms:.1f} ms (idle {idle['worst_s'] * 1000:.1f} ms; goal < 50 ms); operator writes "
+        f"{busy['writes']}; the reader had {idle['cpu_s'] / HOLD_S:.0%} of a core alone, "
+        f"{busy['cpu_s'] / HOLD_S:.0%} under writers; reads per CPU-second "
+        f"{idle['reads'] / max(idle['cpu_s'], 1e-9):.0f} vs {busy['reads'] / max(busy['cpu_s'], 1e-9):.0f}"
     )
     record_figure(
         "readers",
@@ -101,6 +103,7 @@ def _run(store: str, key_file: Path, folder: Path, *, operators: int) -> dict[st
     return {
         "reads": reader["reads"],
         "worst_s": reader["worst_s"],
+        "cpu_s": reader["cpu_s"],
         "writes": sum(w["ops"] for w in writers),
         "errors": reader["errors"] + [e for w in writers for e in w["errors"]],
     }
