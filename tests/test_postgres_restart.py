@@ -139,3 +139,46 @@ def test_a_client_and_a_vault_carry_on_after_the_server_restarts(
     finally:
         client.close()
         vault.close()
+
+
+@pytest.mark.postgres
+def test_a_forked_child_reads_on_its_own_connection_and_leaves_the_parents_alone(
+    tmp_path: Path,
+) -> None:
+    """A runtime that forks (a pre-fork server) after creating its client: the child opens its own
+    connection; closing or using it never ends the parent's session."""
+    from conftest import _postgres_database
+
+    databases = _postgres_database()
+    url = next(databases)
+    try:
+        key_file = tmp_path / "runtime.key"
+        with Vault.create(url, PASSPHRASE, kdf=fast_kdf()) as setup:
+            setup.add_function(FN)
+            setup.add_secret(FN, "API_KEY", VALUE)
+            setup.add_key_file(key_file, "runtime", functions=[FN])
+        with SecretClient(FN, store=url, key_file=key_file) as client:
+            assert client.read_secret("API_KEY", use_cache=False) == VALUE
+            backend = _backend_pid(client)
+            pid = os.fork()
+            if pid == 0:  # the child: read, close, exit without running the parent's finalizers
+                code = 1
+                try:
+                    if client.read_secret("API_KEY", use_cache=False) == VALUE:
+                        code = 0 if _backend_pid(client) != backend else 3
+                    client.close()
+                except BaseException:
+                    code = 2
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            assert client.read_secret("API_KEY", use_cache=False) == VALUE
+            assert _backend_pid(client) == backend  # the same session: never reconnected
+    finally:
+        next(databases, None)
+
+
+def _backend_pid(client: SecretClient) -> int:
+    """The server process of the client's connection (white-box: the psycopg driver's session)."""
+    return int(client._reader._driver._con.info.backend_pid)  # type: ignore[attr-defined]
