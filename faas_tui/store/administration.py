@@ -80,6 +80,8 @@ class Administration:
 
     def change_passphrase(self, new_passphrase: str, *, kdf: KdfParams | None = None) -> None:
         """Re-seal the unlocking operator's own box under a new passphrase; values untouched.
+        An editor's or admin's passwd is logged and signed; an auditor holds no signing key, so
+        theirs changes only their own slot (its box binds the new salt and parameters).
 
         `kdf` is for tests only (weak parameters); the CLI and the app always use the defaults.
         """
@@ -88,8 +90,9 @@ class Administration:
         kek = crypto.derive_passphrase_key(new_passphrase, params)
         with self._writing(Action.PASSWD, scrub=True) as s:
             wrapped = credentials.change_passphrase(s, self._guard, kek, params)
-            self._log(s, "store.passwd")
-            self._seal(s, credentials=True)
+            if self._guard.material.writer_sk:  # an auditor's passwd signs nothing: no event
+                self._log(s, "store.passwd")
+                self._seal(s)
             old = self._guard.unlocked
             self._guard.unlocked = keyring.Unlocked(
                 old.slot_id, wrapped, kek, old.material, old.credential

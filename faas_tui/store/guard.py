@@ -42,11 +42,11 @@ class StoreState(NamedTuple):
 
 
 def slot_manifest_rows(slots: Iterable[KeySlot]) -> list[tuple[Any, ...]]:
+    """What the admin key signs of each credential. Its salt and KDF parameters are not in it:
+    the credential's own box binds them (so `passwd` needs no admin), and they are range-checked
+    before Argon2id runs."""
     return [
-        (
-            slot.id, slot.kind, slot.role, slot.operator, slot.label, slot.scope, slot.salt,
-            slot.kdf_memory_kib, slot.kdf_iterations, slot.kdf_lanes, slot.public_key,
-        )
+        (slot.id, slot.kind, slot.role, slot.operator, slot.label, slot.scope, slot.public_key)
         for slot in sorted(slots, key=lambda row: row.id)
     ]
 

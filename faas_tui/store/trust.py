@@ -295,8 +295,8 @@ def time_text(value: Any) -> str:
 
 
 def credential_manifest(store_id: str, slots: Iterable[Sequence[Any]]) -> bytes:
-    """What the admin key signs: every slot's (id, kind, role, operator, label, scope, salt,
-    memory, iterations, lanes, public key), given sorted by id."""
+    """What the admin key signs: every slot's (id, kind, role, operator, label, scope, public
+    key), given sorted by id."""
     fields = [_field(value) for row in slots for value in (*row, "|")]
     return encode_aad("credentials", store_id, *fields)
 

@@ -62,8 +62,7 @@ KDF_SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE kind = ?"  # 
 # list), every function's (name, id, epoch, digest) and the event log's head.
 STATE_SQL = "SELECT generation, signature, credentials_signature FROM store_meta WHERE id = 1"
 SLOTS_SQL = (
-    "SELECT id, kind, role, operator, label, scope, salt, kdf_memory_kib, kdf_iterations, "
-    "kdf_lanes, public_key, wrapped FROM key_slot ORDER BY id"
+    "SELECT id, kind, role, operator, label, scope, public_key, wrapped FROM key_slot ORDER BY id"
 )
 FUNCTIONS_SQL = "SELECT name, id, epoch, manifest_mac FROM function ORDER BY name"
 HEAD_SQL = "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1"
@@ -340,10 +339,10 @@ class LeanReader:
         if self._state is not None and self._state == (generation, bytes(signature or b"")):
             return
         slots = driver.all(SLOTS_SQL, ())
-        credentials = trust.credential_manifest(self.store_id, [row[:11] for row in slots])
+        credentials = trust.credential_manifest(self.store_id, [row[:7] for row in slots])
         if not trust.signed_by(self._material.admin_vk, credentials_signature, credentials):
             raise IntegrityError(trust.CREDENTIALS_TAMPERED)
-        self._check_slot(next((row[11] for row in slots if row[0] == self._slot_id), None))
+        self._check_slot(next((row[7] for row in slots if row[0] == self._slot_id), None))
         functions = driver.all(FUNCTIONS_SQL, ())
         head = driver.one(HEAD_SQL, ()) or trust.EMPTY_LOG_HEAD
         content = trust.content_manifest(
