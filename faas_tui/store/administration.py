@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlmodel import Session
 
 from faas_tui.core.clock import Clock
-from faas_tui.core.errors import ValidationError
+from faas_tui.core.errors import IntegrityError, ValidationError
 from faas_tui.core.kinds import Role
 from faas_tui.core.passphrase import passphrase_problem
 from faas_tui.core.permissions import Action, Credential, require
 from faas_tui.core.records import CheckReport, KeyFileInfo, OperatorInfo
-from faas_tui.store import checks, credentials, crypto, eventlog, keyring, queries, slots
+from faas_tui.store import checks, credentials, crypto, eventlog, keyring, queries, slots, trust
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.generations import GenerationMemory
 from faas_tui.store.guard import Guard
@@ -152,8 +152,11 @@ class Administration:
     def check(self) -> CheckReport:
         """Verify the whole store; lists problems, never raises for them."""
         require(self.credential, Action.CHECK)
-        with self._tx.read() as s:
-            problems, generation = checks.problems(s, self._guard, self._tx.sqlite)
+        try:
+            with self._tx.read() as s, trust.refusing_corrupt_rows():
+                problems, generation = checks.problems(s, self._guard, self._tx.sqlite)
+        except IntegrityError as exc:
+            problems, generation = [str(exc)], 0
         if self._memory is not None and generation < self._memory.seen(self.store_id):
             problems.append(
                 f"the store was rolled back or restored from a backup (generation {generation}, "
@@ -180,7 +183,7 @@ class Administration:
     def _reading(self, action: Action, function: str | None = None) -> Iterator[Session]:
         """A read snapshot of a verified store, for a credential allowed to do `action`."""
         require(self.credential, action, function)
-        with self._tx.read() as s:
+        with self._tx.read() as s, trust.refusing_corrupt_rows():
             self._guard.verify_store(s)
             yield s
 
@@ -192,7 +195,7 @@ class Administration:
         """A write transaction that first verifies the state it builds on (signatures and the
         generation); the caller signs the result with `_seal`. The generation is remembered."""
         require(self.credential, action, function)
-        with self._tx.write(scrub=scrub, dry_run=dry_run) as s:
+        with self._tx.write(scrub=scrub, dry_run=dry_run) as s, trust.refusing_corrupt_rows():
             state = self._guard.verify_store(s)
             if self._memory is not None:
                 self._memory.check(self.store_id, state.generation, location=self.url)

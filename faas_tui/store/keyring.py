@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from faas_tui.core.errors import IntegrityError, ValidationError, WrongKeyError
 from faas_tui.core.kinds import Role, SlotKind
@@ -54,6 +54,24 @@ class SlotRow(Protocol):
     def label(self) -> str: ...
     @property
     def public_key(self) -> bytes | None: ...
+
+
+class SlotTuple(NamedTuple):
+    """A key_slot row read as a plain tuple of SLOT_COLUMNS (the lean readers, tests)."""
+
+    id: str
+    kind: str
+    nonce: bytes
+    wrapped: bytes
+    salt: bytes | None
+    kdf_memory_kib: int | None
+    kdf_iterations: int | None
+    kdf_lanes: int | None
+    role: str | None
+    operator: str | None
+    scope: str | None
+    label: str
+    public_key: bytes | None
 
 
 class Unlocked:

@@ -35,6 +35,26 @@ CREDENTIALS_TAMPERED = (
 )
 
 
+CORRUPT_ROWS = (
+    "the store's rows hold values of the wrong type or shape: they were edited behind "
+    "faas-tui's back; nothing was read or changed (an admin can review with `faas-tui check`)"
+)
+
+
+class refusing_corrupt_rows:  # noqa: N801 - used like a function: `with refusing_corrupt_rows():`
+    """Turn a row of the wrong type or shape (text in a key column, a cut blob, a huge number)
+    into the integrity failure it is, instead of a TypeError deep inside."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and issubclass(
+            kind, (TypeError, ValueError, OverflowError, AttributeError, IndexError)
+        ):
+            raise IntegrityError(CORRUPT_ROWS) from None
+
+
 def function_tampered(name: str) -> str:
     return (
         f"{name}'s secrets, versions, deployments or bindings do not match its signed digest: "

@@ -52,6 +52,7 @@ from faas_tui.store import (
     opening,
     queries,
     secret_rows,
+    trust,
 )
 from faas_tui.store.administration import Administration
 from faas_tui.store.crypto import KdfParams
@@ -165,16 +166,18 @@ class Vault(Administration):
         """
         del actor
         url = database.to_url(store)
-        found = opening.find(url)
+        with trust.refusing_corrupt_rows():
+            found = opening.find(url)
         if found.meta.schema_version == migration.OLD_SCHEMA:
             found = migration.upgrade(
                 url,
                 found, passphrase=passphrase, key_file=key_file, operator=operator, now=utc(clock())
             )
         try:
-            unlocked = opening.unlock(
-                found, passphrase=passphrase, key_file=key_file, operator=operator
-            )
+            with trust.refusing_corrupt_rows():
+                unlocked = opening.unlock(
+                    found, passphrase=passphrase, key_file=key_file, operator=operator
+                )
         except BaseException:
             found.engine.dispose()
             raise
@@ -184,7 +187,7 @@ class Vault(Administration):
         )
         disable_core_dumps()
         try:
-            with vault._tx.read() as s:
+            with vault._tx.read() as s, trust.refusing_corrupt_rows():
                 vault._verify_all(s)
                 vault._generation = vault._guard.verify_store(s).generation
             if memory is not None:
@@ -442,7 +445,8 @@ class Vault(Administration):
         """
         require(self.credential, Action.AUDIT)
         moment = utc(now) if now is not None else self._now()
-        return audit.audit(self._tx, moment, stale_days, verify=self._verify_all)
+        with trust.refusing_corrupt_rows():
+            return audit.audit(self._tx, moment, stale_days, verify=self._verify_all)
 
     def events(self) -> list[EventInfo]:
         """The event log, oldest first: who did what to which name, and when. Never a value."""
@@ -458,7 +462,7 @@ class Vault(Administration):
         the last row's number and hash catches a cut tail and a chain recomputed after an edit.
         """
         require(self.credential, Action.LOG)
-        with self._tx.read() as s:
+        with self._tx.read() as s, trust.refusing_corrupt_rows():
             count = eventlog.verify_chain(s, self._tx.sqlite)
             try:
                 self._guard.verify_store(s)

@@ -118,6 +118,7 @@ STATEMENTS += (GRANT_SQL, SLOT_WRAPPED_SQL, VALUE_SQL, DEPLOYMENT_SQL, BINDINGS_
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
+M = TypeVar("M", bound=Callable[..., Any])
 
 
 class Disconnected(Exception):  # noqa: N818 - a signal between a driver and the reader, not shown
@@ -152,6 +153,16 @@ def lost_connection(location: str, reason: str) -> str:
         f"lost the connection to the store {location} and could not reconnect ({reason}): "
         "check that the server is running, then retry"
     )
+
+
+def _refusing_corrupt_rows(method: M) -> M:
+    """A row of the wrong type or shape read by `method` is an integrity failure (exit 4)."""
+
+    def refusing(*args: Any, **kwargs: Any) -> Any:
+        with trust.refusing_corrupt_rows():
+            return method(*args, **kwargs)
+
+    return refusing  # type: ignore[return-value]
 
 
 class Verified(NamedTuple):
@@ -196,6 +207,7 @@ class LeanReader:
 
     # --- opening ------------------------------------------------------------------------------
 
+    @_refusing_corrupt_rows
     def _unlock(
         self, key_file: str | os.PathLike[str] | None, passphrase: str | None, operator: str | None
     ) -> None:
@@ -213,7 +225,7 @@ class LeanReader:
             key_file=key_file,
             operator=operator or os.environ.get("FAAS_TUI_OPERATOR") or None,
             passphrase_slots=lambda: [
-                _Slot(*row) for row in self._driver.all(KDF_SLOT_SQL, (SlotKind.PASSPHRASE.value,))
+                keyring.SlotTuple(*row) for row in self._driver.all(KDF_SLOT_SQL, (SlotKind.PASSPHRASE.value,))
             ],
             slot_by_id=lambda slot_id: self._slot_row(slot_id),
         )
@@ -226,10 +238,11 @@ class LeanReader:
 
     def _slot_row(self, slot_id: str) -> keyring.SlotRow | None:
         row = self._driver.one(SLOT_SQL, (slot_id,))
-        return None if row is None else _Slot(*row)
+        return None if row is None else keyring.SlotTuple(*row)
 
     # --- reading ------------------------------------------------------------------------------
 
+    @_refusing_corrupt_rows
     def check_function(self, function: str) -> None:
         require(self.credential, Action.READ_VALUES, function)
 
@@ -242,6 +255,7 @@ class LeanReader:
         with self._lock:
             self._retrying(check)
 
+    @_refusing_corrupt_rows
     def read(self, function: str, name: str) -> StoredValue:
         require(self.credential, Action.READ_VALUES, function)
         params = (self._slot_id, function, self._grant_slot, name)
@@ -281,6 +295,7 @@ class LeanReader:
             name, kind, self._decrypt(key, function, name, version, fmt, write_id, nonce, ciphertext), fmt
         )
 
+    @_refusing_corrupt_rows
     def deployed(self, function: str) -> Deployed:
         require(self.credential, Action.READ_VALUES, function)
         driver = self._driver
@@ -475,21 +490,3 @@ def _timed(row: Row, *columns: int) -> Row:
     for column in columns:
         out[column] = trust.time_text(out[column])
     return tuple(out)
-
-
-class _Slot(NamedTuple):
-    """A key_slot row as the keyring reads it (the columns of keyring.SLOT_COLUMNS)."""
-
-    id: str
-    kind: str
-    nonce: bytes
-    wrapped: bytes
-    salt: bytes | None
-    kdf_memory_kib: int | None
-    kdf_iterations: int | None
-    kdf_lanes: int | None
-    role: str | None
-    operator: str | None
-    scope: str | None
-    label: str
-    public_key: bytes | None
