@@ -7,6 +7,7 @@ so the passphrase prompt is on screen as fast as a bare Textual app.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -20,6 +21,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from faas_tui.core.clock import Clock, utc_now
+from faas_tui.core.errors import IntegrityError
+from faas_tui.core.permissions import KEY_FILE_ACTOR, Credential
 from faas_tui.tui.clipboard import CLEAR_AFTER_S, Clipboard, LocalCopy, pyperclip_copy
 from faas_tui.tui.messages import Unlocked, VaultChanged
 from faas_tui.tui.resources import stylesheet
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
     from faas_tui.core.records import FunctionInfo
     from faas_tui.store.crypto import KdfParams
+    from faas_tui.store.generations import GenerationMemory
     from faas_tui.store.vault import Vault
 
 FUNCTION_SCREEN = "function"  # the installed, reused FunctionScreen
@@ -37,14 +41,29 @@ IDLE_LOCK_S = 600.0  # the app locks itself after 10 minutes without a key press
 TICK_S = 1.0  # how often the idle lock and the clipboard clearing look at the clock
 QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)  # a closed terminal, a polite kill: quit cleanly
 NO_SCREENSHOT = "Screenshots are off: a screen may show a secret value."
-STYLESHEETS = (
-    "app.tcss",
-    "unlock.tcss",
-    "dashboard.tcss",
-    "function.tcss",
-    "modals.tcss",
-    "tables.tcss",
-)
+STYLESHEETS = ("app.tcss", "unlock.tcss")  # what the first frame (the unlock screen) needs
+# read when the first other screen opens: the first frame does not wait for them
+LATER_STYLESHEETS = ("dashboard.tcss", "function.tcss", "modals.tcss", "tables.tcss")
+
+
+INTEGRITY_HINT = "an admin can review it with `faas-tui check`"
+
+
+def one_line(error: FaasError | str, default: str = "failed") -> str:
+    """The first line of an error; a failed integrity check also says who can review it."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else default
+    if isinstance(error, IntegrityError) and "faas-tui check" not in text:
+        text = f"{text.rstrip('.')}; {INTEGRITY_HINT}"
+    return text
+
+
+def identity(credential: Credential) -> str:
+    """Who unlocked, for the header: "alice · editor", "key file 3f2a… · runtime"."""
+    who = credential.actor
+    if credential.is_key_file:
+        who = f"key file {who.removeprefix(KEY_FILE_ACTOR)}"
+    return f"{who} · {'legacy key file' if credential.legacy else credential.role}"
 
 
 class FaasApp(App[int]):
@@ -74,9 +93,13 @@ class FaasApp(App[int]):
         local_clipboard: LocalCopy | None = pyperclip_copy,
         clipboard_clear_after: float = CLEAR_AFTER_S,
         handle_signals: bool = False,
+        operator: str | None = None,
+        memory: GenerationMemory | None = None,
     ) -> None:
         super().__init__(css_path=[stylesheet(name) for name in STYLESHEETS])
         self.store = store
+        self.operator = operator  # given with --operator / FAAS_TUI_OPERATOR (None: not given)
+        self.memory = memory  # the highest store generations seen (None: the user's state folder)
         self.read_only = read_only or bool(vault and vault.read_only)
         self.key_file = key_file
         self.vault = vault
@@ -94,6 +117,7 @@ class FaasApp(App[int]):
         self._warned: set[str] = set()
         self._typeahead = TypeAhead(self, super().on_event)
         self._reopen: list[Callable[[], object]] = []  # the screens open when the app locked
+        self._all_styles = False
         if self.read_only:
             self.sub_title = "read-only"
 
@@ -101,6 +125,7 @@ class FaasApp(App[int]):
 
     def on_mount(self) -> None:
         if self.vault is not None:
+            self._show_identity()
             self._open_dashboard(None)
         else:
             self.push_screen(UnlockScreen())
@@ -150,6 +175,7 @@ class FaasApp(App[int]):
     def on_unlocked(self, message: Unlocked) -> None:
         self.vault = message.vault
         self.read_only = self.read_only or message.vault.read_only
+        self._show_identity()
         self._last_input = self.clock()
         self._open_dashboard(message.functions)
         reopen, self._reopen = self._reopen, []
@@ -185,9 +211,19 @@ class FaasApp(App[int]):
         screen.show(name, info)
         self.push_screen(FUNCTION_SCREEN)
 
+    def load_all_styles(self) -> None:
+        """Read the stylesheets the unlock screen does not need, once, before the first other
+        screen or dialog opens (a few milliseconds: the sheets parsed so far stay cached)."""
+        if self._all_styles:
+            return
+        self._all_styles = True
+        for name in LATER_STYLESHEETS:
+            self.stylesheet.read(stylesheet(name))
+
     def _open_dashboard(self, functions: list[FunctionInfo] | None) -> None:
         from faas_tui.tui.screens.dashboard import DashboardScreen
 
+        self.load_all_styles()
         dashboard = DashboardScreen(functions)
         if isinstance(self.screen, UnlockScreen):
             self.switch_screen(dashboard)
@@ -204,7 +240,13 @@ class FaasApp(App[int]):
         """Close the unlocked Vault, if any (locking, and after the app has exited)."""
         self._drop_vault()
 
+    def _show_identity(self) -> None:
+        """The header names who unlocked and as what, e.g. "faas-tui · alice · editor"."""
+        if self.vault is not None:
+            self.title = f"{self.TITLE} · {identity(self.vault.credential)}"
+
     def _drop_vault(self) -> None:
+        self.title = self.TITLE
         vault, self.vault = self.vault, None
         if vault is not None:
             vault.close()
@@ -253,8 +295,7 @@ class FaasApp(App[int]):
 
     def report(self, error: FaasError | str, *, title: str = "") -> None:
         """One line for the user, never a traceback."""
-        text = str(error).strip().splitlines()
-        self.notify(text[0] if text else "failed", title=title, severity="error", timeout=8)
+        self.notify(one_line(error), title=title, severity="error", timeout=8)
 
     def refuse_read_only(self) -> None:
         self.notify(
@@ -282,6 +323,7 @@ class FaasApp(App[int]):
     def action_help(self) -> None:
         from faas_tui.tui.modals.help import HelpModal
 
+        self.load_all_styles()
         self.push_screen(HelpModal(list(self.key_help(self.screen))))
 
     def key_help(self, screen: Screen[object]) -> Iterable[tuple[str, str, bool]]:
@@ -349,6 +391,8 @@ def make_app(
     local_clipboard: LocalCopy | None = pyperclip_copy,
     clipboard_clear_after: float = CLEAR_AFTER_S,
     handle_signals: bool = False,
+    operator: str | None = None,
+    memory: GenerationMemory | None = None,
 ) -> FaasApp:
     """The one way to build the app: the CLI, the tests and the screenshot script all call this."""
     return FaasApp(
@@ -363,6 +407,8 @@ def make_app(
         local_clipboard=local_clipboard,
         clipboard_clear_after=clipboard_clear_after,
         handle_signals=handle_signals,
+        operator=operator,
+        memory=memory,
     )
 
 
@@ -372,10 +418,21 @@ def run_app(
     key_file: str | None = None,
     vault: Vault | None = None,
     demo: bool = False,
+    operator: str | None = None,
 ) -> int:
-    """Run the app in this terminal until the user quits; returns the process exit code."""
+    """Run the app in this terminal until the user quits; returns the process exit code.
+
+    `operator` (--operator) falls back to FAAS_TUI_OPERATOR; the unlock screen asks for one
+    when the store has several operators.
+    """
     app = make_app(
-        store, read_only=read_only, key_file=key_file, vault=vault, demo=demo, handle_signals=True
+        store,
+        read_only=read_only,
+        key_file=key_file,
+        vault=vault,
+        demo=demo,
+        handle_signals=True,
+        operator=operator or os.environ.get("FAAS_TUI_OPERATOR") or None,
     )
     try:
         result = app.run()

@@ -11,6 +11,12 @@ from app._support import seeded_vault
 from faas_tui.store.vault import Vault
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of store generations in the test's own folder, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     """A SQLite store path that does not exist yet."""

@@ -184,7 +184,10 @@ async def test_ctrl_q_quits_from_a_modal(store: str, seeded: Vault) -> None:
     assert app.return_code == 0
 
 
-async def test_rows_deleted_behind_the_tools_back_show_an_integrity_warning(store: str) -> None:
+async def test_rows_deleted_behind_the_tools_back_refuse_the_unlock_in_one_line(
+    store: str,
+) -> None:
+    """Tampering is refused, never warned about (the store stays locked), in one clear line."""
     import sqlite3
 
     seeded_vault(store).close()
@@ -196,13 +199,12 @@ async def test_rows_deleted_behind_the_tools_back_show_an_integrity_warning(stor
         await fill(pilot, "#passphrase", PASSPHRASE)
         await pilot.press("enter")
         await settle(pilot)
-        assert screen_name(app) == "DashboardScreen"
-        await pilot.press("enter")  # billing: its manifest no longer matches either
-        await settle(pilot)
-        warnings = [n for n in app._notifications if n.title == "Integrity warning"]
-        assert warnings and all(n.severity == "warning" for n in warnings)
-        assert any("behind faas-tui's back" in n.message for n in warnings)
-        assert len({n.message for n in warnings}) == len(warnings)  # each shown once
+        assert screen_name(app) == "UnlockScreen"
+        assert app.vault is None
+        said = str(app.screen.query_one("#unlock-message", Static).render())
+        assert said and "\n" not in said.strip() and "Traceback" not in said
+        assert "check" in said  # names what to do: `faas-tui check`
+        assert not [n for n in app._notifications if n.title == "Integrity warning"]
 
 
 async def test_an_unexpected_error_in_the_unlock_worker_is_one_line(

@@ -10,6 +10,7 @@ from conftest import PASSPHRASE
 from textual.widgets import Input, LoadingIndicator, Static
 
 from app._support import build_app, burst, fill, screen_name, seeded_vault, settle
+from faas_tui.core.kinds import Role
 from faas_tui.store.vault import Vault
 
 
@@ -89,7 +90,7 @@ async def test_a_key_file_unlocks_without_a_passphrase_and_a_lock_holds_until_en
 ) -> None:
     vault = seeded_vault(store)
     key_file = tmp_path / "app.key"
-    vault.add_key_file(key_file)
+    vault.add_key_file(key_file, role=Role.EDITOR)  # a headless operator key
     vault.close()
     app = build_app(store, key_file=str(key_file))
     async with app.run_test(size=(100, 30)) as pilot:

@@ -10,6 +10,7 @@
    each until the table is filled and measured (goal: one frame).
 
     python tests/bench/bench_app.py [--runs 7] [--functions 1000] [--secrets 50] [--workdir DIR]
+                                    [--first-frame]
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ def first_frame_seconds(term: Terminal, argv: list[str], env: dict[str, str]) ->
 
 
 def faas_command() -> list[str]:
-    script = shutil.which("faas-tui")
+    """The console script of this interpreter's environment (what a venv or pipx user runs), so
+    a version manager's shim on PATH (pyenv's is a bash script) is not timed with it."""
+    beside = Path(sys.executable).parent / "faas-tui"
+    script = str(beside) if beside.is_file() else shutil.which("faas-tui")
     return [script] if script else [sys.executable, "-m", "faas_tui"]
 
 
@@ -211,6 +215,7 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=1000)
     parser.add_argument("--secrets", type=int, default=50)
     parser.add_argument("--workdir", type=Path, default=None, help="reuse stores between runs")
+    parser.add_argument("--first-frame", action="store_true", help="measure the first frame only")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="faas-tui-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -218,6 +223,8 @@ def main() -> None:
     term = Terminal(workdir)
     try:
         bench_first_frame(term, workdir, args.runs)
+        if args.first_frame:
+            return
         small, big = workdir / "one.db", workdir / f"big-{args.functions}x{args.secrets}.db"
         make_store(small, 1, args.secrets)
         started = time.perf_counter()

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app._support import build_app, fill, seeded_vault, settle
+from app._support import build_app, fill, seeded_vault, settle, wait_for
+from app.test_roles import AUDITOR_PASSPHRASE, store_with_operators
 from conftest import PASSPHRASE
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
@@ -85,6 +86,27 @@ def test_unlock_wrong_passphrase(snap_compare, store: str, seeded: Vault) -> Non
 def test_unlock_demo_after_lock(snap_compare, store: str, seeded: Vault) -> None:
     app = build_app(store, seeded, demo=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=drive("l"))
+
+
+async def operators_read(pilot: Pilot[Any]) -> None:
+    """Wait until the unlock screen has read the store's operators (after its warm-up)."""
+    await wait_for(lambda: getattr(pilot.app.screen, "operators", None) is not None)
+
+
+def test_unlock_several_operators(snap_compare, store: str) -> None:
+    """The operator field, prefilled from --operator, above the passphrase."""
+    store_with_operators(store)
+    app = build_app(store, operator="carol")
+    steps = drive(operators_read, typed("#passphrase", "x" * 10))
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
+
+
+def test_function_as_auditor(snap_compare, store: str) -> None:
+    """The header names the operator and role; no change key in the footer, buttons greyed."""
+    store_with_operators(store)
+    app = build_app(store, operator="carol")
+    steps = drive(operators_read, typed("#passphrase", AUDITOR_PASSPHRASE), "enter", "enter")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
 
 
 def test_dashboard(snap_compare, store: str, seeded: Vault) -> None:

@@ -1,8 +1,8 @@
-"""What every unlocked screen and modal shares: store calls off the UI thread, and read-only refusals.
+"""What every unlocked screen and modal shares: store calls off the UI thread, and refusals.
 
-`run_store` is the one way a screen or modal calls the store. In read-only mode a change action is
-hidden from the footer, the help and the palette; pressing its key anyway runs a hidden second
-binding on the same key that says why nothing happened.
+`run_store` is the one way a screen or modal calls the store. An action the credential's role (or
+--read-only) does not permit is hidden from the footer, the help and the palette; pressing its key
+anyway runs a hidden second binding on the same key that says why nothing happened.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from faas_tui.core.errors import FaasError
+from faas_tui.core.errors import AccessDeniedError, FaasError
+from faas_tui.core.permissions import Action, allows, require
 from faas_tui.tui.messages import StoreDone, StoreFailed
 from faas_tui.tui.widgets.store_waiting import StoreWaiting
 
@@ -33,9 +34,17 @@ RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 SHOW_WAITING_AFTER_S = 0.2  # a quick call finishes before the line would flash up
 
 
-def refusals(*keys: str) -> list[Binding]:
-    """Hidden bindings that explain a refused change; list them after the change bindings."""
-    return [Binding(key, REFUSE, show=False, system=True) for key in keys]
+# what --read-only still allows; every other action changes the store
+READ_ACTIONS = frozenset({Action.LIST, Action.READ_VALUES, Action.AUDIT, Action.LOG, Action.CHECK})
+
+
+def refusals(**keys: str) -> list[Binding]:
+    """Hidden bindings that explain a refusal, key=screen action (`n="add_secret"`); list them
+    after the bindings they stand in for."""
+    return [
+        Binding(key, f"{REFUSE}('{action}')", show=False, system=True)
+        for key, action in keys.items()
+    ]
 
 
 class StoreCalls:
@@ -136,9 +145,10 @@ class StoreCalls:
 
 
 class VaultScreen(StoreCalls, Screen[None]):
-    """A screen that works on the unlocked Vault. `CHANGE_ACTIONS` are refused when read-only."""
+    """A screen that works on the unlocked Vault. `NEEDS` names what each of its actions asks of
+    the store; an action the credential may not do (or a change, when read-only) is hidden."""
 
-    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    NEEDS: ClassVar[dict[str, Action]] = {}
 
     @property
     def vault(self) -> Vault:
@@ -151,14 +161,36 @@ class VaultScreen(StoreCalls, Screen[None]):
     def read_only(self) -> bool:
         return self.faas.read_only
 
+    @property
+    def scope(self) -> str | None:
+        """The function this screen is about, if any (a runtime key reads some functions only)."""
+        return None
+
+    def may(self, action: Action) -> bool:
+        """Whether the unlocked credential may do `action` here (and, if a change, not read-only)."""
+        if self.read_only and action not in READ_ACTIONS:
+            return False
+        vault = self.faas.vault
+        return vault is None or allows(vault.credential, action, self.scope)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == REFUSE:
-            return self.read_only
-        # a change is hidden when read-only; the hidden refusal binding answers its key
-        return not (action in self.CHANGE_ACTIONS and self.read_only)
+            needed = self.NEEDS.get(str(parameters[0])) if parameters else None
+            return needed is not None and not self.may(needed)
+        # a refused action is hidden; the hidden refusal binding answers its key
+        needed = self.NEEDS.get(action)
+        return needed is None or self.may(needed)
 
-    def action_refuse_change(self) -> None:
-        self.faas.refuse_read_only()
+    def action_refuse_change(self, action: str) -> None:
+        needed = self.NEEDS[action]
+        vault = self.faas.vault
+        if self.read_only and needed not in READ_ACTIONS:
+            self.faas.refuse_read_only()
+        elif vault is not None:
+            try:
+                require(vault.credential, needed, self.scope)
+            except AccessDeniedError as refusal:
+                self.notify(str(refusal), severity="warning")
 
     def reopen(self) -> Callable[[], object] | None:
         """How to show this screen again after the app was locked and unlocked (None: not)."""

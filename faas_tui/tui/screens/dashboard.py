@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from faas_tui.core.permissions import Action
 from faas_tui.tui.formatting import last_deploy, plural
 from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.ordering import after_typing
@@ -40,9 +41,15 @@ class DashboardScreen(VaultScreen):
         Binding("L", "log", "Log", id="dashboard.log", tooltip="Show the event log"),
         Binding("r", "reload", "Reload", show=False, id="dashboard.reload"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear"),
-        *refusals("n", "d", "delete"),
+        *refusals(n="new_function", d="delete_function", delete="delete_function"),
+        *refusals(a="audit", L="log"),
     ]
-    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new_function", "delete_function"})
+    NEEDS: ClassVar[dict[str, Action]] = {
+        "new_function": Action.WRITE,
+        "delete_function": Action.WRITE,
+        "audit": Action.AUDIT,
+        "log": Action.LOG,
+    }
 
     def __init__(self, functions: list[FunctionInfo] | None = None) -> None:
         super().__init__()
@@ -112,9 +119,11 @@ class DashboardScreen(VaultScreen):
             parts.insert(0, f"showing {shown} of {total}")
         if not total:
             parts = [
-                "No functions yet (read-only: none can be created here)."
-                if self.read_only
-                else "No functions yet: press n to create one."
+                "No functions yet: press n to create one."
+                if self.may(Action.WRITE)
+                else "No functions yet (none can be created here with this credential)."
+                if not self.read_only
+                else "No functions yet (read-only: none can be created here)."
             ]
         self.query_one("#dash-status", Static).update(" · ".join(parts))
 

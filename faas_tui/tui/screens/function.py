@@ -23,6 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from faas_tui.core.permissions import Action
 from faas_tui.tui.formatting import plural, usage_snippet, utc, when
 from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.screens.base import VaultScreen, refusals
@@ -35,6 +36,14 @@ SECRETS_HELP = (
     "Encrypted, bound to the function when you deploy it; a value is shown only while you "
     "type it. See also the [@click=screen.system_secrets]system secrets[/] (read-only)."
 )
+
+
+BUTTON_NEEDS = {
+    "#add-secret": Action.WRITE,
+    "#import": Action.WRITE,
+    "#deploy": Action.DEPLOY,
+    "#set-source": Action.WRITE,
+}
 
 
 class FunctionScreen(VaultScreen):
@@ -81,18 +90,17 @@ class FunctionScreen(VaultScreen):
         Binding("1", "show_tab('overview')", "Overview", show=False, id="function.overview"),
         Binding("2", "show_tab('settings')", "Settings", show=False, id="function.settings"),
         Binding("escape", "back", "Back", id="function.back"),
-        *refusals("n", "u", "d", "delete", "D", "i", "f"),
+        *refusals(n="add_secret", u="update_secret", d="delete_secret", delete="delete_secret"),
+        *refusals(D="deploy", i="import_secrets", f="source_folder"),
     ]
-    CHANGE_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "add_secret",
-            "update_secret",
-            "delete_secret",
-            "deploy",
-            "import_secrets",
-            "source_folder",
-        }
-    )
+    NEEDS: ClassVar[dict[str, Action]] = {
+        "add_secret": Action.WRITE,
+        "update_secret": Action.WRITE,
+        "delete_secret": Action.WRITE,
+        "deploy": Action.DEPLOY,
+        "import_secrets": Action.WRITE,
+        "source_folder": Action.WRITE,
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,14 +152,17 @@ class FunctionScreen(VaultScreen):
                 yield table
         yield Footer(compact=True)
 
+    @property
+    def scope(self) -> str | None:
+        return self.function or None
+
     def on_mount(self) -> None:
-        if self.read_only:
-            for button in self.query("#secret-buttons Button, #set-source"):
-                button.disabled = True
         self._load()
 
     def _load(self) -> None:
         self.sub_title = f"Function {self.function}" + (" · read-only" if self.read_only else "")
+        for selector, needed in BUTTON_NEEDS.items():  # what the credential may not do, greyed
+            self.query_one(selector, Button).disabled = not self.may(needed)
         self.query_one("#fn-title", Static).update(self.function)
         self.query_one("#fn-summary", Static).update("")
         self.query_one("#fn-tabs", TabbedContent).active = "settings"

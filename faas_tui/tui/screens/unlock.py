@@ -24,6 +24,10 @@ from faas_tui.tui.ordering import after_typing
 if TYPE_CHECKING:
     from faas_tui.tui.app import FaasApp
 
+# The Vault's imports (SQLAlchemy, Argon2) start this long after the first frame was drawn, so the
+# terminal has it on screen: a thread importing them holds the interpreter lock the writer needs.
+WARM_UP_AFTER_S = 0.2
+
 
 def store_label(store: str) -> str:
     """The store as the user knows it: a file path, or a server URL without its password."""
@@ -75,6 +79,7 @@ class UnlockScreen(Screen[None]):
         self._auto_unlock = auto_unlock
         self.creating = False
         self.busy = False
+        self.operators: list[str] | None = None  # the store's operators, once read
 
     @property
     def faas(self) -> FaasApp:
@@ -93,6 +98,8 @@ class UnlockScreen(Screen[None]):
             yield Static("Unlock the store", id="unlock-title")
             yield Static(f"Store: {store_label(self.faas.store)}", id="unlock-store", markup=False)
             yield Static("", id="unlock-intro", markup=False)
+            yield Static("Operator", id="operator-label", classes="hint", markup=False)
+            yield Input(placeholder="Operator name", id="operator")
             yield Input(placeholder="Passphrase", password=True, id="passphrase")
             yield Input(placeholder="The same passphrase again", password=True, id="confirm")
             yield Static(self._initial_message, id="unlock-message", markup=False)
@@ -103,9 +110,11 @@ class UnlockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#passphrase", Input), scroll_visible=False)
+        self._show_operator(False)
         self.query_one("#unlock-busy").display = False
         self._say(self._initial_message)
-        self.call_after_refresh(self._warm_up)  # after the first frame is on screen
+        # once the first frame is drawn, and a moment later: the first frame does not wait for it
+        self.call_after_refresh(self.set_timer, WARM_UP_AFTER_S, self._warm_up)
         if self.faas.demo:
             from faas_tui.demo import DEMO_PASSPHRASE
 
@@ -160,9 +169,40 @@ class UnlockScreen(Screen[None]):
         """
         import gc
 
-        import faas_tui.store.vault  # noqa: F401
+        from faas_tui.store.vault import Vault
 
         gc.freeze()
+        if self.faas.key_file or self.creating:
+            return
+        try:
+            names = Vault.operator_names(self.faas.store)
+        except FaasError:
+            names = []  # unlocking will say what is wrong with the store
+        self.app.call_from_thread(self._operators_read, names)
+
+    def _operators_read(self, names: list[str]) -> None:
+        """With several operators, ask which one unlocks: prefilled with --operator /
+        FAAS_TUI_OPERATOR, else the login name. Focus moves to the field only when no operator
+        was given and nothing was typed yet."""
+        from faas_tui.store.keyring import login_name  # imported already by the warm-up
+
+        self.operators = names
+        if len(names) < 2 or self.busy or self.creating:
+            return
+        field = self.query_one("#operator", Input)
+        given = self.faas.operator
+        field.value = given or login_name()
+        self._show_operator(True)
+        self.query_one("#unlock-intro", Static).update(
+            "This store has several operators: your operator name, then your passphrase."
+        )
+        typed = self.query_one("#passphrase", Input).value or self.faas.keys_pending
+        if not given and not typed:
+            self.set_focus(field)
+
+    def _show_operator(self, shown: bool) -> None:
+        self.query_one("#operator").display = shown
+        self.query_one("#operator-label").display = shown
 
     @work(thread=True, exclusive=True, group="unlock-check", exit_on_error=False)
     def _check_exists(self) -> None:
@@ -192,7 +232,14 @@ class UnlockScreen(Screen[None]):
             return
         passphrase_input = self.query_one("#passphrase", Input)
         confirm_input = self.query_one("#confirm", Input)
+        operator_input = self.query_one("#operator", Input)
         passphrase = passphrase_input.value
+        if self.focused is operator_input:
+            if operator_input.value.strip():
+                self.set_focus(passphrase_input)  # enter after the operator moves on
+            else:
+                self._say("Type your operator name first.")
+            return
         if self.creating and self.focused is passphrase_input and not confirm_input.value:
             self.set_focus(confirm_input)  # enter after the first passphrase moves to the second
             return
@@ -216,25 +263,39 @@ class UnlockScreen(Screen[None]):
     def _start(self, passphrase: str | None) -> None:
         self._set_busy(True)
         self._say("Creating the store…" if self.creating else "Unlocking…")
-        self._unlock(passphrase, self.creating)
+        operator = self.query_one("#operator", Input)
+        chosen = operator.value.strip() if operator.display else self.faas.operator
+        self._unlock(passphrase, self.creating, chosen or None)
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
-    def _unlock(self, passphrase: str | None, create: bool) -> None:
-        """Derive the key and read the function list, off the UI thread."""
+    def _unlock(self, passphrase: str | None, create: bool, operator: str | None) -> None:
+        """Derive the key and read the function list, off the UI thread. The store must not be
+        older than one this machine has seen (the generation memory)."""
+        from faas_tui.store.generations import GenerationMemory
         from faas_tui.store.vault import Vault
 
         app = self.faas
         try:
+            memory = app.memory or GenerationMemory()
             if create:
                 assert passphrase is not None
-                vault = Vault.create(app.store, passphrase, clock=app.clock, kdf=app.kdf)
-            elif app.key_file:
-                vault = Vault.open(
-                    app.store, key_file=app.key_file, read_only=app.read_only, clock=app.clock
+                vault = Vault.create(
+                    app.store,
+                    passphrase,
+                    operator=operator,
+                    clock=app.clock,
+                    kdf=app.kdf,
+                    memory=memory,
                 )
             else:
                 vault = Vault.open(
-                    app.store, passphrase=passphrase, read_only=app.read_only, clock=app.clock
+                    app.store,
+                    passphrase=None if app.key_file else passphrase,
+                    key_file=app.key_file,
+                    operator=operator,
+                    read_only=app.read_only,
+                    clock=app.clock,
+                    memory=memory,
                 )
         except FaasError as error:
             self.post_message(UnlockFailed(error))
@@ -256,11 +317,13 @@ class UnlockScreen(Screen[None]):
         message.stop()
         self._set_busy(False)
         error = message.error
-        if isinstance(error, WrongKeyError) and not self.faas.key_file:
+        wrong_passphrase = str(error).startswith("wrong ")
+        if isinstance(error, WrongKeyError) and wrong_passphrase and not self.faas.key_file:
             self._say("Wrong passphrase. Try again.")
         else:
-            text = str(error).strip().splitlines()
-            self._say(text[0] if text else "The store could not be opened.")
+            from faas_tui.tui.app import one_line
+
+            self._say(one_line(error, "The store could not be opened."))
         if not self.faas.key_file:
             self.set_focus(self.query_one("#passphrase", Input))
 
