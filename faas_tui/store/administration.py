@@ -195,11 +195,14 @@ class Administration:
         """A write transaction that first verifies the state it builds on (signatures and the
         generation); the caller signs the result with `_seal`. The generation is remembered."""
         require(self.credential, action, function)
-        with self._tx.write(scrub=scrub, dry_run=dry_run) as s, trust.refusing_corrupt_rows():
-            state = self._guard.verify_store(s)
-            if self._memory is not None:
-                self._memory.check(self.store_id, state.generation, location=self.url)
-            yield s
+        try:
+            with self._tx.write(scrub=scrub, dry_run=dry_run) as s, trust.refusing_corrupt_rows():
+                state = self._guard.verify_store(s)
+                if self._memory is not None:
+                    self._memory.check(self.store_id, state.generation, location=self.url)
+                yield s
+        finally:
+            self._guard.end_transaction()
         if self._memory is not None and not dry_run:
             self._memory.record(self.store_id, self._generation)
 

@@ -17,6 +17,7 @@ from faas_tui.core.errors import AccessDeniedError, IntegrityError, WrongKeyErro
 from faas_tui.core.kinds import Role, SlotKind
 from faas_tui.core.messages import REVOKED_KEY_FILE
 from faas_tui.store import eventlog, trust
+from faas_tui.store.audit import driver_rows
 from faas_tui.store.crypto import SecretKey
 from faas_tui.store.keyring import Unlocked
 from faas_tui.store.models import (
@@ -29,6 +30,7 @@ from faas_tui.store.models import (
     SecretVersion,
     StoreMeta,
 )
+from faas_tui.store.timestamps import utc_text
 from faas_tui.store.trust import CREDENTIALS_TAMPERED, STORE_TAMPERED, function_tampered
 
 OPERATOR_GONE = "your operator slot was removed or replaced since you unlocked: unlock again"
@@ -52,52 +54,55 @@ def slot_manifest_rows(slots: Iterable[KeySlot]) -> list[tuple[Any, ...]]:
 
 
 def digest_rows(s: Session, function_id: int | None = None) -> dict[int, trust.FunctionRows]:
-    """Per function id, the rows its digest covers (every function when none is given)."""
-    def only(query: Any, column: Any) -> Any:
-        return query if function_id is None else query.where(column == function_id)
+    """Per function id, the rows its digest covers (every function when none is given). Read as
+    the driver's plain tuples, times as UTC text: the digest normalises them (trust.time_text)."""
+    conn = s.connection()
+    sqlite = conn.dialect.name == "sqlite"
+
+    def rows(query: Any, column: Any) -> list[Any]:
+        return driver_rows(conn, query if function_id is None else query.where(column == function_id))
 
     out: dict[int, trust.FunctionRows] = defaultdict(lambda: trust.FunctionRows([], [], [], []))
-    secrets = only(
-        select(
-            Secret.function_id, Secret.name, Secret.kind, Secret.version, Secret.format,
-            Secret.write_id, Secret.fingerprint, Secret.description, Secret.scopes,
-            Secret.created_at, Secret.updated_at,
-        ).order_by(Secret.function_id, Secret.name),
-        Secret.function_id,
-    )
-    for fid, *row in s.exec(secrets).all():
-        out[fid].secrets.append(row)
-    versions = only(
+    secrets = select(
+        Secret.function_id, Secret.name, Secret.kind, Secret.version, Secret.format,
+        Secret.write_id, Secret.fingerprint, Secret.description, Secret.scopes,
+        utc_text(Secret.created_at, sqlite), utc_text(Secret.updated_at, sqlite),
+    ).order_by(Secret.function_id, Secret.name)
+    for fid, *row in rows(secrets, Secret.function_id):
+        out[fid].secrets.append(_timed(row, 8, 9))
+    versions = (
         select(
             Secret.function_id, Secret.name, SecretVersion.version, SecretVersion.format,
             SecretVersion.write_id,
         )
         .join(Secret, Secret.id == SecretVersion.secret_id)
-        .order_by(Secret.function_id, Secret.name, SecretVersion.version),
-        Secret.function_id,
+        .order_by(Secret.function_id, Secret.name, SecretVersion.version)
     )
-    for fid, *row in s.exec(versions).all():
+    for fid, *row in rows(versions, Secret.function_id):
         out[fid].versions.append(row)
-    deployments = only(
-        select(
-            Deployment.function_id, Deployment.number, Deployment.actor, Deployment.created_at
-        ).order_by(Deployment.function_id, Deployment.number),
-        Deployment.function_id,
-    )
-    for fid, *row in s.exec(deployments).all():
-        out[fid].deployments.append(row)
-    bindings = only(
+    deployments = select(
+        Deployment.function_id, Deployment.number, Deployment.actor,
+        utc_text(Deployment.created_at, sqlite),
+    ).order_by(Deployment.function_id, Deployment.number)
+    for fid, *row in rows(deployments, Deployment.function_id):
+        out[fid].deployments.append(_timed(row, 2))
+    bindings = (
         select(
             Deployment.function_id, Deployment.number, Binding.secret_name, Binding.version,
             Binding.write_id,
         )
         .join(Deployment, Deployment.id == Binding.deployment_id)
-        .order_by(Deployment.function_id, Deployment.number, Binding.secret_name),
-        Deployment.function_id,
+        .order_by(Deployment.function_id, Deployment.number, Binding.secret_name)
     )
-    for fid, *row in s.exec(bindings).all():
+    for fid, *row in rows(bindings, Deployment.function_id):
         out[fid].bindings.append(row)
     return out
+
+
+def _timed(row: list[Any], *columns: int) -> list[Any]:
+    for column in columns:
+        row[column] = trust.time_text(row[column])
+    return row
 
 
 class Guard:
@@ -109,6 +114,7 @@ class Guard:
         self.material = unlocked.material
         self.credential = unlocked.credential
         self._keys: dict[tuple[int, int, bytes], SecretKey] = {}
+        self._fresh: dict[tuple[int, int], SecretKey] = {}  # keys this process just made
 
     def __repr__(self) -> str:
         return f"Guard(store={self.store_id!r})"
@@ -172,6 +178,9 @@ class Guard:
         assert fn.id is not None
         if not self.credential.reads(fn.name) or self.credential.role is Role.AUDITOR:
             raise AccessDeniedError(f"not allowed: this credential holds no key of {fn.name}")
+        fresh = self._fresh.get((fn.id, fn.epoch or 0))
+        if fresh is not None:  # made in this transaction (a new function, a re-key)
+            return fresh
         grant = s.get(Grant, (self.unlocked.grant_slot, fn.id))
         if grant is None:
             raise IntegrityError(
@@ -194,6 +203,10 @@ class Guard:
         self._keys[(fn.id, grant.epoch, sealed)] = key
         return key
 
+    def end_transaction(self) -> None:
+        """Forget the keys made in a transaction once it ends (committed or rolled back)."""
+        self._fresh.clear()
+
     def new_function_key(self, s: Session, fn: Function) -> SecretKey:
         """A fresh data key for the function (epoch + 1), granted to every credential allowed to
         read it; the old grants go. The caller re-encrypts the function's versions."""
@@ -206,6 +219,7 @@ class Guard:
         for slot in s.exec(select(KeySlot)).all():
             if reads_function(slot, fn.name):
                 self.grant(s, slot, fn, key)
+        self._fresh[(fn.id, fn.epoch)] = key
         return key
 
     def grant(self, s: Session, slot: KeySlot, fn: Function, key: SecretKey) -> None:
@@ -222,9 +236,11 @@ class Guard:
         if not self.material.writer_sk:
             raise AccessDeniedError("not allowed: this credential cannot sign changes")
         s.flush()
+        every = digest_rows(s) if len(functions) > 8 else None  # one pass, not four per function
         for fn in functions:
             assert fn.id is not None
-            fn.manifest_mac = self.digest(fn, digest_rows(s, fn.id)[fn.id])
+            rows = every[fn.id] if every is not None else digest_rows(s, fn.id)[fn.id]
+            fn.manifest_mac = self.digest(fn, rows)
             s.add(fn)
         s.flush()
         meta = s.get(StoreMeta, 1)

@@ -305,13 +305,14 @@ def signed_by(verify_key: bytes, signature: bytes | None, data: bytes) -> bool:
 
 
 def time_text(value: Any) -> str:
-    """One text for a stored time, however the backend hands it back (naive means UTC)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return moment.isoformat(timespec="microseconds")
+    """One text for a stored time: `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, as SQLite stores it and
+    as PostgreSQL is asked to format it; a datetime (a driver's) is formatted the same way (naive
+    means UTC). Text is taken as it is: an edited time no longer matches its digest."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return str(value.isoformat(sep=" ", timespec="microseconds"))
 
 
 def credential_manifest(store_id: str, slots: Iterable[Sequence[Any]]) -> bytes:
@@ -354,24 +355,27 @@ def function_digest(
     source_dir: str | None,
     rows: FunctionRows,
 ) -> bytes:
-    """SHA-256 over everything of one function but its ciphertexts (AES-GCM covers those)."""
-    fields: list[str | bytes | int] = [
-        "function", store_id, function_id, name, epoch, commit, _field(source_dir)
-    ]
+    """SHA-256 over everything of one function but its ciphertexts (AES-GCM covers those): the
+    `encode_aad` encoding of the fields, built in one pass (a store's open hashes every row)."""
+    parts = [encode_aad("function", store_id, function_id, name, epoch, commit, _field(source_dir))]
     for label, group in zip(("s", "v", "d", "b"), rows, strict=True):
-        fields.append(f"{label}{len(group)}")
-        for row in group:
-            fields += [_field(value) for value in row]
-    return hashlib.sha256(encode_aad(*fields)).digest()
+        parts.append(_encoded(f"{label}{len(group)}"))
+        parts.extend(_encoded(_field(value)) for row in group for value in row)
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+def _encoded(value: str | bytes | int) -> bytes:
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return len(data).to_bytes(4, "big") + data
 
 
 def _field(value: Any) -> str | bytes | int:
+    if isinstance(value, (bytes, str, int)):
+        return value
     if value is None:
         return b"\x00none"
     if isinstance(value, datetime):
         return time_text(value)
-    if isinstance(value, (bytes, str, int)):
-        return value
     if isinstance(value, memoryview):
         return bytes(value)
     return str(value)
