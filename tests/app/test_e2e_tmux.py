@@ -226,3 +226,28 @@ def test_a_locked_store_shows_waiting_and_the_app_still_answers(tmux: Tmux) -> N
     tmux.wait_gone("Waiting for the store")
     tmux.keys("C-q")
     tmux.wait_for("EXITED=0")
+
+
+def test_an_auditor_unlocks_by_name_and_sees_no_change_key(tmp_path: Path) -> None:
+    """Several operators in a real terminal: FAAS_TUI_OPERATOR prefills the operator field,
+    the header names the auditor, and the footer offers no key that changes the store."""
+    from app.test_roles import AUDITOR_PASSPHRASE, store_with_operators
+
+    store = str(tmp_path / "store" / "store.db")
+    store_with_operators(store)
+    env = {"FAAS_TUI_STORE": store, "FAAS_TUI_OPERATOR": "carol"}
+    with terminal(tmp_path, env=env) as tmux:
+        tmux.wait_for("Operator")  # the field, once the store's operators were read
+        tmux.wait_for("carol")
+        tmux.keys(AUDITOR_PASSPHRASE, literal=True)
+        tmux.keys("Enter")
+        tmux.wait_for("carol · auditor")
+        tmux.wait_for("hubspot-sync")
+        screen = tmux.wait_for("a Audit")  # the footer, once drawn
+        footer = next(line for line in screen.splitlines() if "a Audit" in line)
+        assert "n New" not in footer and "d Delete" not in footer
+        tmux.keys("n")  # refused with its reason, no dialog
+        tmux.wait_for("carol is an auditor")
+        assert "New function" not in tmux.pane().split("\n", 1)[1]
+        tmux.keys("C-q")
+        tmux.wait_for("EXITED=0")

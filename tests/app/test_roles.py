@@ -1,8 +1,10 @@
 """Operators and roles in the app: the operator field only with several operators, the header
-naming who unlocked and as what, and the keys a role may not use hidden and refused."""
+naming who unlocked and as what, the keys a role may not use hidden and refused, a rolled-back
+store refused at unlock, and the first frame reading only the unlock screen's stylesheets."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest import PASSPHRASE, fast_kdf
@@ -11,6 +13,7 @@ from textual.widgets import Button, Input
 
 from app._support import build_app, fill, screen_name, seeded_vault, settle, wait_for
 from faas_tui.core.kinds import Role
+from faas_tui.store.generations import GenerationMemory
 from faas_tui.tui.app import FaasApp
 
 AUDITOR_PASSPHRASE = "carol's own passphrase"
@@ -152,3 +155,53 @@ async def test_an_editor_changes_secrets_but_has_no_operator_or_key_file_action(
             assert "key file" not in description.lower(), keys
         commands = [c.title.lower() for c in app.get_system_commands(app.screen)]
         assert not [c for c in commands if "operator" in c or "key file" in c]
+
+
+async def test_a_rolled_back_store_is_refused_at_unlock_in_one_line(
+    store: str, tmp_path: Path
+) -> None:
+    """This machine saw a newer generation of the store: unlocking refuses, never a traceback."""
+    with seeded_vault(store) as vault:
+        store_id = vault.store_id
+    memory = GenerationMemory(tmp_path / "generations.json")
+    memory.record(store_id, 10_000)  # as if a later state had been seen here
+    app = build_app(store, memory=memory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(app) == "UnlockScreen" and app.vault is None
+        said = str(app.screen.query_one("#unlock-message").render()).strip()
+        assert "rolled back" in said and "faas-tui check" in said
+        assert "\n" not in said and "Traceback" not in said
+
+
+async def test_unlocking_records_the_generation_it_saw(store: str, tmp_path: Path) -> None:
+    seeded_vault(store).close()
+    memory = GenerationMemory(tmp_path / "generations.json")
+    app = build_app(store, memory=memory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.vault is not None
+        assert memory.seen(app.vault.store_id) > 0
+
+
+def stylesheets(app: FaasApp) -> set[str]:
+    """The names of the app's own stylesheets read so far (Textual's sources are (path, name))."""
+    return {Path(path).name for path, _ in app.stylesheet.source if path.endswith(".tcss")}
+
+
+async def test_the_first_frame_reads_only_the_unlock_stylesheets(store: str) -> None:
+    seeded_vault(store).close()
+    app = build_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert stylesheets(app) == {"app.tcss", "unlock.tcss"}
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert {"dashboard.tcss", "modals.tcss", "function.tcss", "tables.tcss"} <= stylesheets(app)
