@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
 
 from faas_tui.core.errors import AccessDeniedError, IntegrityError, StoreError
 from faas_tui.core.kinds import Role
 from faas_tui.core.values import SecretFormat
 from faas_tui.store import migration
 from faas_tui.store.vault import Vault
+from faas_tui.toolbelt import SecretClient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -129,3 +134,67 @@ def test_a_tampered_0_1_0_store_is_not_migrated(old_store: tuple[str, Path]) -> 
     with pytest.raises(IntegrityError, match="not upgraded"):
         Vault.open(store, passphrase=PASSPHRASE, operator="ops")
     assert schema(store) == 1
+
+
+@pytest.fixture
+def old_pg_store() -> Iterator[str]:
+    """The same 0.1.0 store on PostgreSQL: schema 1's tables (today's, without schema 2's columns
+    and grants), filled with the fixture's rows."""
+    from conftest import _postgres_database
+
+    for url in _postgres_database():
+        engine = create_engine(url)
+        SQLModel.metadata.create_all(engine)
+        source = sqlite3.connect(FIXTURES / "store_v0_1_0.db")
+        source.row_factory = sqlite3.Row
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE key_grant"))
+            for table, columns in migration._NEW_COLUMNS.items():
+                for column, _ in columns:
+                    conn.execute(text(f'ALTER TABLE "{table}" DROP COLUMN "{column}"'))
+            for table in OLD_TABLES:
+                for row in source.execute(f'SELECT * FROM "{table}"'):
+                    values = {k: _pg_value(k, row[k]) for k in row.keys()}  # noqa: SIM118
+                    names = ", ".join(f'"{k}"' for k in values)
+                    marks = ", ".join(f":{k}" for k in values)
+                    conn.execute(text(f'INSERT INTO "{table}" ({names}) VALUES ({marks})'), values)
+            for table in ("function", "secret", "secret_version", "deployment", "binding"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f'(SELECT max(id) FROM "{table}"))'
+                    )
+                )
+        source.close()
+        engine.dispose()
+        yield url
+
+
+OLD_TABLES = (
+    "store_meta", "key_slot", "function", "secret", "secret_version", "deployment", "binding",
+    "event",
+)
+
+
+def _pg_value(column: str, value: object) -> object:
+    if column in ("created_at", "updated_at", "at") and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+@pytest.mark.postgres
+def test_a_0_1_0_store_on_postgresql_migrates_and_its_key_file_reads(
+    old_pg_store: str, old_store: tuple[str, Path]
+) -> None:
+    _, key_file = old_store
+    with pytest.raises(StoreError, match="opens it once with its passphrase"):
+        SecretClient("billing", store=old_pg_store, key_file=key_file)
+    with Vault.open(old_pg_store, passphrase=PASSPHRASE, operator="ops") as vault:
+        assert vault.read_secret("billing", "STRIPE_API_KEY") == "sk_live_new"
+        assert vault.bound_values("billing")["STRIPE_API_KEY"][0] == "sk_live_old"
+        assert vault.verify_log() == 11
+        assert vault.check().ok
+        vault.add_secret("mailer", "LATER_KEY", "after the upgrade")
+    with SecretClient("mailer", store=old_pg_store, key_file=key_file) as client:
+        assert client.read_secret("SMTP_PASSWORD") == "hunter2"
+        assert client.read_secret("LATER_KEY") == "after the upgrade"
