@@ -162,11 +162,6 @@ def test_remove_confirms_by_name_and_never_removes_the_last_admin(any_team: Team
     any_team.as_("alice", "functions", "list")  # still there
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store: change_passphrase re-signs the credential manifest, which only an admin key "
-    "can, so an editor's or auditor's passwd is refused (exit 5) for now",
-)
 def test_passwd_changes_only_ones_own_passphrase(team: Team) -> None:
     team.as_("bob", "passwd", env={"FAAS_TUI_NEW_PASSPHRASE": "bob's new passphrase"})
     team.as_("bob", "functions", "list", code=3)

@@ -14,7 +14,9 @@ from faas_tui.core.permissions import Action, require
 def cmd_app(ctx: Invocation) -> int:
     from faas_tui.tui.app import run_app
 
-    return run_app(ctx.store, read_only=ctx.read_only, key_file=ctx.key_file)
+    return run_app(
+        ctx.store, read_only=ctx.read_only, key_file=ctx.key_file, operator=ctx.operator
+    )
 
 
 def cmd_init(ctx: Invocation) -> int:
