@@ -1,4 +1,4 @@
-"""The audit (SPEC §5): every secret of every function with its flags, MISSING names, never a value.
+"""The audit: every secret of every function with its flags, MISSING names, never a value.
 
 Vault-level tests run on SQLite and PostgreSQL; a few CLI tests check the JSON keys, well-formed
 CSV, `--stale-days` and a canary that must appear in no output of `audit` or `log`.

@@ -1,4 +1,4 @@
-"""Secret-name normalisation and validation, and function-name rules (SPEC §1, §2)."""
+"""Secret-name normalisation and validation, and function-name rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event log (SPEC §2, §6): one event per change, never a value, a hash chain that `verify_log`
+"""The event log: one event per change, never a value, a hash chain that `verify_log`
 and `faas-tui log --verify` recompute, and a tail that the keyed store manifest pins down.
 
 Attacks run raw SQL behind the tool's back, on SQLite and PostgreSQL, as someone with write access

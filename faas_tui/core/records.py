@@ -9,7 +9,7 @@ from typing import NamedTuple
 from faas_tui.core.kinds import Role, SecretKind
 from faas_tui.core.values import SecretFormat
 
-DEFAULT_CACHE_TTL = 300  # seconds: the runtime client's default cache lifetime (SPEC §1)
+DEFAULT_CACHE_TTL = 300  # seconds: the runtime client's default cache lifetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ class ImportPlan:
 
 
 class AuditRow(NamedTuple):
-    """One line of the audit (SPEC §5). A NamedTuple, not a dataclass: an audit of 50,000 secrets
+    """One line of the audit. A NamedTuple, not a dataclass: an audit of 50,000 secrets
     builds 50,000 of them, and a frozen dataclass costs 4x more to build (a third of the audit).
 
     A MISSING row (flags == ("MISSING",)) is a name the function's code reads that the store

@@ -1,4 +1,4 @@
-"""What function code imports to read its secrets: `SecretClient`, `bound_env` (SPEC §3).
+"""What function code imports to read its secrets: `SecretClient`, `bound_env`.
 
 Light on purpose: this is a function's cold start. On a SQLite store nothing here imports
 SQLAlchemy, SQLModel, Textual or Rich (a subprocess test checks `sys.modules`).

@@ -2,7 +2,7 @@
 
 The cache belongs to the instance: two instances (or two processes) never share it, so after an
 update an instance keeps the old value until its entry expires, unless it reads with
-`use_cache=False` (SPEC §1). Entries expire by `time.monotonic()`, the cache holds at most
+`use_cache=False`. Entries expire by `time.monotonic()`, the cache holds at most
 `cache_size` names (least recently used first out), and one lock makes it safe across threads.
 """
 

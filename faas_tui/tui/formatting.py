@@ -27,7 +27,7 @@ def last_deploy(info: FunctionInfo) -> str:
 
 
 def usage_snippet(function: str, name: str) -> str:
-    """The two ways function code reads a secret (SPEC §3)."""
+    """The two ways function code reads a secret."""
     return (
         f'env = bound_env("{function}")\n'
         f"env.{name}\n"
