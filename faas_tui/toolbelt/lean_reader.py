@@ -56,8 +56,8 @@ UPGRADE_NEEDED = (
 
 # Placeholders are `?`; a driver whose database wants another style rewrites them once.
 META_SQL = "SELECT store_id, schema_version FROM store_meta WHERE id = 1"
-SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE id = ?"  # noqa: S608
-KDF_SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE kind = ?"  # noqa: S608
+SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE id = ?"  # noqa: S608  # nosec B608
+KDF_SLOT_SQL = f"SELECT {keyring.SLOT_COLUMNS} FROM key_slot WHERE kind = ?"  # noqa: S608  # nosec B608
 # The whole signed state: the header's generation and signatures, every slot (the credential
 # list), every function's (name, id, epoch, digest) and the event log's head.
 STATE_SQL = "SELECT generation, signature, credentials_signature FROM store_meta WHERE id = 1"
