@@ -35,8 +35,8 @@ from faas_tui.store.vault import Vault
 from faas_tui.toolbelt import (
     BoundEnv,
     SecretClient,
-    StoreIntegrityWarning,
     SystemSecretWarning,
+    ToolbeltWarning,
     bound_env,
 )
 from faas_tui.toolbelt import client as client_module
@@ -348,7 +348,7 @@ def test_a_secret_rolled_back_behind_the_tools_back_is_refused(
     assert running.read_secret("STRIPE_API_KEY") == NEW
     behind_the_back(billing, "UPDATE secret SET version = 1 WHERE name = 'STRIPE_API_KEY'")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", StoreIntegrityWarning)  # refuse, never warn
+        warnings.simplefilter("error", ToolbeltWarning)  # refuse, never warn
         with pytest.raises(IntegrityError, match="signed digest"):
             running.read_secret("STRIPE_API_KEY", use_cache=False)
         with pytest.raises(IntegrityError, match="signed digest"):

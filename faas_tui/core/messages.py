@@ -50,10 +50,3 @@ def binding_broken(function: str, number: int, names: Iterable[str]) -> str:
 
 def version_missing(function: str, name: str, version: int) -> str:
     return f"{function}/{name} version {version} is missing from the store"
-
-
-def manifest_mismatch(function: str) -> str:
-    return (
-        f"integrity warning: {function}'s secrets do not match their manifest: rows were "
-        "deleted or rolled back behind faas-tui's back"
-    )

@@ -1,8 +1,8 @@
-"""Schema 1's manifest MACs (faas-tui 0.1.0), kept to check a 0.1.0 store before it is migrated.
+"""Schema 1's manifest MACs (faas-tui 0.1.0), kept only to check a 0.1.0 store before it is migrated.
 
 A function's manifest covers its (name, version, format, kind) rows; the store's covers every
-function's manifest, the event log's head, the key slots and a few row totals. Schema 2 signs
-instead (guard.py, docs/trust.md); nothing writes these MACs any more.
+function's manifest, the event log's head, the key slots and a few row totals. A store that fails
+either is refused, never migrated (migration.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from faas_tui.core.errors import IntegrityError
-from faas_tui.core.messages import manifest_mismatch
 from faas_tui.store import crypto, eventlog
 from faas_tui.store.crypto import SecretKey
 from faas_tui.store.models import (
@@ -23,48 +21,15 @@ from faas_tui.store.models import (
     KeySlot,
     Secret,
     SecretVersion,
-    StoreMeta,
-)
-
-STORE_MISMATCH = (
-    "integrity warning: the store's manifest does not match its rows: functions, "
-    "secrets, versions, deployments, events or key slots were deleted or rolled back "
-    "behind faas-tui's back"
 )
 
 
 class Manifests:
-    """Seals and checks the manifests of one store under one MAC key."""
+    """Checks the manifests of one schema-1 store under its MAC key."""
 
     def __init__(self, store_id: str, mac_key: SecretKey) -> None:
         self.store_id = store_id
         self.mac_key = mac_key
-
-    def seal(self, s: Session, fn: Function | None = None) -> None:
-        """Re-seal after a change: the function's manifest (when given), then the store's."""
-        s.flush()
-        if fn is not None:
-            self.seal_function(s, fn)
-        self.seal_store(s)
-
-    def seal_all(self, s: Session) -> None:
-        """Every function's manifest and the store's (after every value was re-encrypted)."""
-        s.flush()
-        for fn in s.exec(select(Function)).all():
-            self.seal_function(s, fn)
-        self.seal_store(s)
-
-    def seal_function(self, s: Session, fn: Function) -> None:
-        fn.manifest_mac = self.function_manifest(s, fn)
-        s.add(fn)
-        s.flush()
-
-    def seal_store(self, s: Session) -> None:
-        s.flush()
-        meta = s.get(StoreMeta, 1)
-        assert meta is not None
-        meta.manifest_mac = self.store_manifest(s)
-        s.add(meta)
 
     def function_manifest(self, s: Session, fn: Function) -> bytes:
         rows = s.exec(
@@ -84,31 +49,18 @@ class Manifests:
         fields += ["rows", *row_totals(s)]
         return crypto.mac(self.mac_key, crypto.encode_aad("store", self.store_id, *fields))
 
-    def store_problem(self, s: Session, stored: bytes) -> str | None:
-        """The warning when the store's rows do not match `stored`, else None."""
-        return None if crypto.same(stored, self.store_manifest(s)) else STORE_MISMATCH
+    def store_intact(self, s: Session, stored: bytes) -> bool:
+        """Whether the store's rows match its sealed manifest `stored`."""
+        return crypto.same(stored, self.store_manifest(s))
 
-    def function_problem(self, s: Session, fn: Function) -> str | None:
-        """The warning when the function's rows do not match its sealed manifest, else None."""
-        if crypto.same(fn.manifest_mac, self.function_manifest(s, fn)):
-            return None
-        return manifest_mismatch(fn.name)
-
-    def check_log_head(self, s: Session, count: int) -> None:
-        """After the chain verified: the sealed store manifest must cover the log's last row."""
-        meta = s.get(StoreMeta, 1)
-        if meta is None or self.store_problem(s, meta.manifest_mac):
-            raise IntegrityError(
-                f"the event log is broken after row {count}: the store was sealed with another "
-                "last row, so rows were cut from its end or the chain was rewritten (or other "
-                "rows of the store were deleted or rolled back behind faas-tui's back)"
-            )
+    def function_intact(self, s: Session, fn: Function) -> bool:
+        """Whether the function's rows match its sealed manifest."""
+        return crypto.same(fn.manifest_mac, self.function_manifest(s, fn))
 
 
 def row_totals(s: Session) -> tuple[int, ...]:
-    """Counts the database computes in one query, so that opening a store notices secrets,
-    versions or bindings deleted or rolled back behind faas-tui's back without reading them
-    all; listing a function then checks its full manifest."""
+    """Counts the database computes in one query: secrets, the sum of their versions, stored
+    versions, bindings and deployments (what 0.1.0 sealed into the store manifest)."""
 
     def scalar(query: Any) -> Any:
         return query.scalar_subquery()

@@ -139,10 +139,10 @@ def _check_old_manifests(s: Session, store_id: str, old_key: SecretKey) -> None:
     manifests = Manifests(store_id, old_key.subkey(crypto.MANIFEST_MAC_PURPOSE))
     meta = s.get(StoreMeta, 1)
     assert meta is not None
-    problem = manifests.store_problem(s, meta.manifest_mac)
-    for fn in s.exec(select(Function)).all():
-        problem = problem or manifests.function_problem(s, fn)
-    if problem:
+    intact = manifests.store_intact(s, meta.manifest_mac) and all(
+        manifests.function_intact(s, fn) for fn in s.exec(select(Function)).all()
+    )
+    if not intact:
         raise IntegrityError(
             "the 0.1.0 store fails its integrity check, so it was not upgraded (nothing changed): "
             "restore a backup"

@@ -83,7 +83,6 @@ class Vault(Administration):
         self.url = url
         self.store_id = store_id
         self.read_only = read_only
-        self.integrity_warnings: list[str] = []  # always empty: integrity failures raise now
         self._clock = clock
         self._memory = memory
         self._generation = 0

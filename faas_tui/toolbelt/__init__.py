@@ -13,7 +13,7 @@ from faas_tui.core.errors import (
 )
 from faas_tui.toolbelt.binding import BoundEnv, bound_env
 from faas_tui.toolbelt.client import SecretClient
-from faas_tui.toolbelt.notices import StoreIntegrityWarning, SystemSecretWarning, ToolbeltWarning
+from faas_tui.toolbelt.notices import SystemSecretWarning, ToolbeltWarning
 
 __all__ = [
     "AccessDeniedError",
@@ -22,7 +22,6 @@ __all__ = [
     "IntegrityError",
     "SecretClient",
     "SecretNotFoundError",
-    "StoreIntegrityWarning",
     "SystemSecretWarning",
     "ToolbeltWarning",
     "WrongKeyError",

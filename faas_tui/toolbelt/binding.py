@@ -16,7 +16,6 @@ from faas_tui.core.errors import SecretNotFoundError, UnboundNameError
 from faas_tui.core.kinds import SecretKind
 from faas_tui.core.names import function_name, normalise_secret_name
 from faas_tui.toolbelt.notices import (
-    StoreIntegrityWarning,
     SystemSecretWarning,
     system_secret_message,
 )
@@ -128,7 +127,5 @@ def bound_env(
     try:
         deployed = reader.deployed(name)
     finally:
-        for message in reader.take_warnings():
-            warnings.warn(StoreIntegrityWarning(message), stacklevel=2)
         reader.close()
     return BoundEnv(name, deployed.number, deployed.values)

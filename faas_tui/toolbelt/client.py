@@ -24,7 +24,6 @@ from faas_tui.core.errors import (
 from faas_tui.core.kinds import SecretKind
 from faas_tui.core.names import function_name, secret_name
 from faas_tui.toolbelt.notices import (
-    StoreIntegrityWarning,
     SystemSecretWarning,
     system_secret_message,
 )
@@ -78,7 +77,6 @@ class SecretClient:
         except BaseException:
             self._reader.close()
             raise
-        self._emit_integrity_warnings(stacklevel=3)
         _no_core_dumps()
 
     # --- the API ------------------------------------------------------------------------------
@@ -167,8 +165,6 @@ class SecretClient:
             except WrongKeyError:
                 self.clear_cache()  # revoked or re-keyed: this instance keeps nothing
                 raise
-            finally:
-                self._emit_integrity_warnings(stacklevel=4)
             value = decode(stored.text, stored.format)
             flags = (_JSON if stored.format == JSON else 0) | (
                 _SYSTEM if stored.kind == SecretKind.SYSTEM else 0
@@ -193,11 +189,6 @@ class SecretClient:
                 SystemSecretWarning(system_secret_message(self._function, key)), stacklevel=3
             )
         return copy_json(entry[1]) if entry[2] & _JSON else entry[1]
-
-    def _emit_integrity_warnings(self, stacklevel: int) -> None:
-        """Warn, at the caller's line, about manifest mismatches the reader found."""
-        for message in self._reader.take_warnings():
-            warnings.warn(StoreIntegrityWarning(message), stacklevel=stacklevel + 1)
 
 
 def _no_core_dumps() -> None:

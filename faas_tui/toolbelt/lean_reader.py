@@ -194,7 +194,6 @@ class LeanReader:
         self._manifest: dict[str, tuple[int, int, bytes]] = {}  # name -> (id, epoch, digest)
         self._verified: dict[str, Verified] = {}
         self._keys: dict[str, tuple[int, bytes, SecretKey]] = {}  # name -> (epoch, grant, key)
-        self.pending_warnings: list[str] = []  # always empty: integrity failures raise
         try:
             with self._lock:
                 self._retrying(lambda: self._unlock(key_file, passphrase, operator))
@@ -333,10 +332,6 @@ class LeanReader:
             text = self._decrypt(key, function, name, version, fmt, write_id, nonce, ciphertext)
             values[name] = StoredValue(name, kind or SecretKind.USER, text, fmt)
         return Deployed(number, values)
-
-    def take_warnings(self) -> list[str]:
-        """Always empty: every integrity failure raises (kept for the client's interface)."""
-        return []
 
     def close(self) -> None:
         self._driver.close()

@@ -11,10 +11,6 @@ class SystemSecretWarning(ToolbeltWarning):
     """Function code read a system secret: it works, but its permissions may change at any time."""
 
 
-class StoreIntegrityWarning(ToolbeltWarning):
-    """The store's manifest MAC does not match its rows: rows were deleted or rolled back."""
-
-
 def system_secret_message(function: str, name: str) -> str:
     return (
         f"{function}/{name} is a system secret: using it in function code is discouraged, "

@@ -38,16 +38,14 @@ class Reader(Protocol):
     location: str  # for messages and repr: a file path, or a server URL without password
 
     def check_function(self, function: str) -> None:
-        """Raise NotFoundError when the function does not exist; warn on a bad manifest."""
+        """Raise NotFoundError when the function does not exist, IntegrityError when it fails
+        its check."""
 
     def read(self, function: str, name: str) -> StoredValue:
         """The current value of a secret (name already normalised)."""
 
     def deployed(self, function: str) -> Deployed:
         """The active deployment's binding; refuses never-deployed and broken bindings."""
-
-    def take_warnings(self) -> list[str]:
-        """Integrity warnings found since the last call, for the caller to emit."""
 
     def close(self) -> None: ...
 

@@ -69,10 +69,6 @@ class VaultReader:
         }
         return Deployed(number or 0, values)
 
-    def take_warnings(self) -> list[str]:
-        """Always empty: every integrity failure raises."""
-        return []
-
     def close(self) -> None:
         self._vault.close()
 

@@ -114,7 +114,6 @@ class FaasApp(App[int]):
         self._quit_signal: int | None = None  # the signal the app is quitting on, if any
         self.changes = 0  # bumped on every VaultChanged; screens reload when theirs is older
         self._last_input = clock()
-        self._warned: set[str] = set()
         self._typeahead = TypeAhead(self, super().on_event)
         self._reopen: list[Callable[[], object]] = []  # the screens open when the app locked
         self._all_styles = False
@@ -182,7 +181,6 @@ class FaasApp(App[int]):
         for show in reopen:  # back where the user was before the lock
             show()
         self.hold_keys(False)  # keys typed while unlocking go to the dashboard
-        self.show_integrity_warnings()
 
     def worker_failed(self, event: Worker.StateChanged) -> bool:
         """Report a worker that died of an unexpected error (a bug): one line, no traceback.
@@ -198,7 +196,6 @@ class FaasApp(App[int]):
 
     def on_vault_changed(self, message: VaultChanged) -> None:
         self.changes += 1
-        self.show_integrity_warnings()
 
     def open_function(self, name: str, info: FunctionInfo | None = None) -> None:
         """Show one function. Its screen is built once and reused, so opening is quick."""
@@ -229,8 +226,6 @@ class FaasApp(App[int]):
             self.switch_screen(dashboard)
         else:
             self.push_screen(dashboard)
-        if self.vault is not None:
-            self.show_integrity_warnings()
 
     async def action_quit(self) -> None:
         self.copier.clear_if_pending()  # a copied value must not outlive the app
@@ -302,15 +297,6 @@ class FaasApp(App[int]):
             "Read-only mode: changes are disabled (opened with --read-only).",
             severity="warning",
         )
-
-    def show_integrity_warnings(self) -> None:
-        """Each integrity warning of the Vault, once, as a notification that stays a while."""
-        if self.vault is None:
-            return
-        for warning in self.vault.integrity_warnings:
-            if warning not in self._warned:
-                self._warned.add(warning)
-                self.notify(warning, title="Integrity warning", severity="warning", timeout=30)
 
     def copy(self, text: str, *, what: str, sensitive: bool = False) -> None:
         """Copy to the clipboards and say which were used (values are cleared after 30 s)."""

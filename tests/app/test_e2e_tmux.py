@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,22 +51,21 @@ class Tmux:
         return self.run("capture-pane", "-p", "-t", self.session, *extra)
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pane = self.pane()
-            if text in pane:
-                return pane
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared:\n{self.pane()}")
+        return self._wait(lambda pane: text in pane, timeout, f"{text!r} never appeared")
 
     def wait_gone(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pane = self.pane()
-            if text not in pane:
-                return pane
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} stayed:\n{pane}")
+        return self._wait(lambda pane: text not in pane, timeout, f"{text!r} stayed")
+
+    def _wait(self, shown: Callable[[str], bool], timeout: float, failure: str) -> str:
+        """The pane, once `shown(pane)` holds; fails with the last pane after `timeout`."""
+        seen: list[str] = []
+
+        def looked() -> bool:
+            seen[:] = [self.pane()]
+            return shown(seen[0])
+
+        poll(looked, timeout, what=lambda: f"{failure}:\n{seen[0]}")
+        return seen[0]
 
 
 @contextmanager
@@ -88,12 +87,16 @@ def terminal(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> I
         subprocess.run(["tmux", "kill-server"], env=full_env, capture_output=True)
 
 
-def poll(predicate, timeout: float = 30.0, what: str = "") -> None:
-    """Wait until `predicate()` is true, looking every 0.2 s; fail after `timeout`."""
+def poll(
+    predicate: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = ""
+) -> None:
+    """The one wait of these tests: look every 0.2 s until `predicate()` holds; fail after
+    `timeout` with `what` (a text, or a callable that describes the last look)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what or predicate}")
+            described = what() if callable(what) else what
+            raise AssertionError(described or f"never happened: {predicate}")
         time.sleep(0.2)
 
 

@@ -155,7 +155,6 @@ class AuditScreen(VaultScreen):
         self.rows = message.rows
         self._cells = message.cells
         self._haystacks = message.haystacks
-        self.faas.show_integrity_warnings()
         self._refill()
 
     def on_work_failed(self, message: WorkFailed) -> None:

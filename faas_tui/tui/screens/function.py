@@ -207,7 +207,6 @@ class FunctionScreen(VaultScreen):
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._show_overview()
-        self.faas.show_integrity_warnings()
 
     def refresh_function(self) -> None:
         """Re-read the deploy state (pending count, last deployment)."""
