@@ -8,16 +8,18 @@ here. This is a function's cold start: it imports `faas_tui.core` and the store'
 Refuse, never warn: the reader verifies the credential list and the content manifest against
 their Ed25519 signatures and the function's rows against its signed digest before the first read,
 and again whenever the hot read's row differs from what it verified (one extra snapshot after a
-change); the value's AES-GCM data binds its store, function, name, version, format and write id;
-the function key comes from this credential's grant, checked against the key's commitment; the
-credential's own slot is re-read with every value (revoked: refused at once). docs/trust.md.
+change, its statements pipelined where the driver can; a function whose signed digest did not
+change keeps what was verified of it); the value's AES-GCM data binds its store, function, name,
+version, format and write id; the function key comes from this credential's grant, checked
+against the key's commitment; the credential's own slot is re-read with every value (revoked:
+refused at once). docs/trust.md.
 """
 
 from __future__ import annotations
 
 import os
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -84,6 +86,8 @@ BINDING_ROWS_SQL = (
     "JOIN deployment AS d ON d.id = b.deployment_id WHERE d.function_id = ? "
     "ORDER BY d.number, b.secret_name"
 )
+FUNCTION_ROWS = (SECRETS_SQL, VERSIONS_SQL, DEPLOYMENTS_SQL, BINDING_ROWS_SQL)  # by function id
+STATE_READS = ((STATE_SQL, ()), (SLOTS_SQL, ()), (FUNCTIONS_SQL, ()), (HEAD_SQL, ()))
 GRANT_SQL = "SELECT epoch, sealed FROM key_grant WHERE slot_id = ? AND function_id = ?"
 SLOT_WRAPPED_SQL = "SELECT wrapped FROM key_slot WHERE id = ?"
 # The hot read: one statement, so one consistent snapshot, always exactly one row: this reader's
@@ -117,6 +121,7 @@ STATEMENTS += (FUNCTION_SQL, SECRETS_SQL, VERSIONS_SQL, DEPLOYMENTS_SQL, BINDING
 STATEMENTS += (GRANT_SQL, SLOT_WRAPPED_SQL, VALUE_SQL, DEPLOYMENT_SQL, BINDINGS_SQL)
 
 Row = tuple[Any, ...]
+Statement = tuple[str, tuple[Any, ...]]
 T = TypeVar("T")
 M = TypeVar("M", bound=Callable[..., Any])
 
@@ -138,6 +143,9 @@ class Driver(Protocol):
     def one(self, sql: str, params: tuple[Any, ...]) -> Row | None: ...
 
     def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]: ...
+
+    def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Every statement's rows, in order; sent in one round trip where the driver can."""
 
     def snapshot(self) -> AbstractContextManager[None]:
         """One read transaction: every statement inside sees the same committed state."""
@@ -266,14 +274,18 @@ class LeanReader:
             self._check_slot(row[0])
             if self._consistent(function, name, row):
                 return row
-            with driver.snapshot():  # verify the signed state and the function, one snapshot
-                row = driver.one(VALUE_SQL, params)
-                assert row is not None
+            # Verify the signed state and the function in one snapshot: the value and the whole
+            # signed state in one round trip; the function's rows only when its signed digest
+            # changed (a write to another function leaves what was verified of this one valid).
+            with driver.snapshot():
+                value, *state = driver.batch(((VALUE_SQL, params), *STATE_READS))
+                row = value[0]
                 self._check_slot(row[0])
-                self._verify_state()
+                self._verify_state(state)
                 if row[3] is None and function not in self._manifest:
                     raise NotFoundError(no_function(function))
-                self._verify_function(function)
+                if not self._consistent(function, name, row):
+                    self._verify_function(function)
             if row[8] is None:
                 raise SecretNotFoundError(no_secret(function, name))
             if not self._consistent(function, name, row):
@@ -338,60 +350,67 @@ class LeanReader:
 
     # --- verifying ----------------------------------------------------------------------------
 
-    def _verify_state(self) -> None:
+    def _verify_state(self, fetched: Sequence[list[Row]] | None = None) -> None:
         """Both signatures over the credential list and the content manifest (inside a
-        snapshot); skipped when the generation and signature are those last verified."""
+        snapshot); skipped when the generation and signature are those last verified. `fetched`:
+        the rows of STATE_READS already read in this snapshot (else: the header first, the rest
+        in one round trip only when it changed)."""
         driver = self._driver
-        state = driver.one(STATE_SQL, ())
-        if state is None:
+        states = driver.all(STATE_SQL, ()) if fetched is None else fetched[0]
+        if not states:
             raise IntegrityError(trust.STORE_TAMPERED)
-        generation, signature, credentials_signature = state
+        generation, signature, credentials_signature = states[0]
         if self._state is not None and self._state == (generation, bytes(signature or b"")):
             return
-        slots = driver.all(SLOTS_SQL, ())
+        if fetched is None:
+            fetched = [states, *driver.batch(STATE_READS[1:])]
+        _, slots, functions, heads = fetched
         credentials = trust.credential_manifest(self.store_id, [row[:7] for row in slots])
         if not trust.signed_by(self._material.admin_vk, credentials_signature, credentials):
             raise IntegrityError(trust.CREDENTIALS_TAMPERED)
         self._check_slot(next((row[7] for row in slots if row[0] == self._slot_id), None))
-        functions = driver.all(FUNCTIONS_SQL, ())
-        head = driver.one(HEAD_SQL, ()) or trust.EMPTY_LOG_HEAD
+        head = heads[0] if heads else trust.EMPTY_LOG_HEAD
         content = trust.content_manifest(
             self.store_id, generation or 0, credentials, tuple(head), functions
         )
         if not trust.signed_by(self._material.writer_vk, signature, content):
             raise IntegrityError(trust.STORE_TAMPERED)
         self._state = (generation, bytes(signature))
-        self._manifest = {name: (fid, epoch or 0, bytes(digest)) for name, fid, epoch, digest in functions}
-        self._verified.clear()
+        manifest = {name: (fid, epoch or 0, bytes(digest)) for name, fid, epoch, digest in functions}
+        self._manifest = manifest
+        # What was verified of a function stays valid while the signed state names the same
+        # digest (SHA-256 over all of its rows): the same rows.
+        self._verified = {
+            name: verified
+            for name, verified in self._verified.items()
+            if manifest.get(name) == (verified.function_id, verified.epoch, verified.digest)
+        }
 
     def _verify_function(self, function: str) -> Verified:
         """The function's rows against its digest in the verified manifest (inside a snapshot)."""
         driver = self._driver
-        found = driver.one(FUNCTION_SQL, (function,))
         signed = self._manifest.get(function)
-        if found is None and signed is None:
-            raise NotFoundError(no_function(function))
+        if signed is None:
+            if driver.one(FUNCTION_SQL, (function,)) is None:
+                raise NotFoundError(no_function(function))
+            raise IntegrityError(trust.STORE_TAMPERED)
+        fid = signed[0]  # the rows are read by the signed id, in one round trip
+        found_rows, secrets, versions, deployments, bindings = driver.batch(
+            ((FUNCTION_SQL, (function,)), *((sql, (fid,)) for sql in FUNCTION_ROWS))
+        )
+        found = found_rows[0] if found_rows else None
         if found is None or signed != (found[0], found[1] or 0, bytes(found[2])):
             raise IntegrityError(trust.STORE_TAMPERED)
-        fid, epoch, digest, commit, source_dir = found
-        secrets = [_timed(row, 8, 9) for row in driver.all(SECRETS_SQL, (fid,))]
-        versions = driver.all(VERSIONS_SQL, (fid,))
-        rows = trust.FunctionRows(
-            secrets,
-            versions,
-            [_timed(row, 2) for row in driver.all(DEPLOYMENTS_SQL, (fid,))],
-            driver.all(BINDING_ROWS_SQL, (fid,)),
-        )
+        _, epoch, digest, commit, source_dir = found
+        secrets = [_timed(row, 8, 9) for row in secrets]
+        rows = trust.FunctionRows(secrets, versions, [_timed(r, 2) for r in deployments], bindings)
         computed = trust.function_digest(
             self.store_id, fid, function, epoch or 0, bytes(commit or b""), source_dir, rows
         )
         if not trust.same(computed, bytes(digest)):
             raise IntegrityError(trust.function_tampered(function))
         verified = Verified(
-            fid,
-            epoch or 0,
-            bytes(digest),
-            bytes(commit or b""),
+            fid, epoch or 0, bytes(digest), bytes(commit or b""),
             {row[0]: (row[1], row[2], row[3], bytes(row[4] or b"")) for row in secrets},
             {(row[0], row[1]): bytes(row[3] or b"") for row in versions},
         )
@@ -458,15 +477,8 @@ class LeanReader:
         return bytes(found[0]) if found else None
 
     def _decrypt(
-        self,
-        key: SecretKey,
-        function: str,
-        name: str,
-        version: int,
-        fmt: str,
-        write_id: bytes | None,
-        nonce: bytes,
-        ciphertext: bytes,
+        self, key: SecretKey, function: str, name: str, version: int, fmt: str,
+        write_id: bytes | None, nonce: bytes, ciphertext: bytes,
     ) -> str:
         aad = trust.value_aad(self.store_id, function, name, version, fmt, bytes(write_id or b""))
         what = f"the value of {function}/{name}"

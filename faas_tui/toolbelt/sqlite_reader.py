@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ from faas_tui.core import constants
 from faas_tui.core.constants import SCHEMA_VERSION  # noqa: F401 - the schema it reads (tests)
 from faas_tui.core.errors import ConflictError, NotFoundError, StoreError, damaged_store
 from faas_tui.core.messages import no_store, store_busy
-from faas_tui.toolbelt.lean_reader import LeanReader, Row
+from faas_tui.toolbelt.lean_reader import LeanReader, Row, Statement
 
 
 class SqliteReader(LeanReader):
@@ -80,6 +80,10 @@ class SqliteDriver:
             return self._connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise _store_error(exc, self.location) from None
+
+    def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """A file has no round trips to save: the statements one after the other."""
+        return [self.all(sql, params) for sql, params in statements]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
