@@ -22,19 +22,19 @@ from textual.worker import Worker, WorkerState
 
 from faas_tui.core.clock import Clock, utc_now
 from faas_tui.core.errors import IntegrityError
-from faas_tui.core.permissions import KEY_FILE_ACTOR, Credential
 from faas_tui.tui.clipboard import CLEAR_AFTER_S, Clipboard, LocalCopy, pyperclip_copy
-from faas_tui.tui.messages import Unlocked, VaultChanged
 from faas_tui.tui.resources import stylesheet
 from faas_tui.tui.screens.unlock import UnlockScreen
 from faas_tui.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
+    from faas_tui.core.permissions import Credential
     from faas_tui.core.records import FunctionInfo
     from faas_tui.store.crypto import KdfParams
     from faas_tui.store.generations import GenerationMemory
     from faas_tui.store.vault import Vault
+    from faas_tui.tui.messages import Unlocked, VaultChanged
 
 FUNCTION_SCREEN = "function"  # the installed, reused FunctionScreen
 IDLE_LOCK_S = 600.0  # the app locks itself after 10 minutes without a key press
@@ -60,6 +60,8 @@ def one_line(error: FaasError | str, default: str = "failed") -> str:
 
 def identity(credential: Credential) -> str:
     """Who unlocked, for the header: "alice · editor", "key file 3f2a… · runtime"."""
+    from faas_tui.core.permissions import KEY_FILE_ACTOR  # after unlocking: not for the first frame
+
     who = credential.actor
     if credential.is_key_file:
         who = f"key file {who.removeprefix(KEY_FILE_ACTOR)}"
@@ -122,12 +124,17 @@ class FaasApp(App[int]):
 
     # --- lifecycle ---------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[object]:
+        """Locked, the unlock screen is the first one, so the first frame shows it (no blank
+        screen drawn and restyled first); it stays under the dashboard once unlocked."""
+        if self.vault is None:
+            return UnlockScreen()
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         if self.vault is not None:
             self._show_identity()
             self._open_dashboard(None)
-        else:
-            self.push_screen(UnlockScreen())
         self.set_interval(TICK_S, self.tick)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -222,10 +229,13 @@ class FaasApp(App[int]):
 
         self.load_all_styles()
         dashboard = DashboardScreen(functions)
-        if isinstance(self.screen, UnlockScreen):
+        unlock = self.screen if isinstance(self.screen, UnlockScreen) else None
+        if unlock is not None and len(self.screen_stack) > 1:  # unlocked again after a lock
             self.switch_screen(dashboard)
-        else:
-            self.push_screen(dashboard)
+            return
+        self.push_screen(dashboard)
+        if unlock is not None:  # the first screen stays under the dashboard, at rest
+            unlock.rest()
 
     async def action_quit(self) -> None:
         self.copier.clear_if_pending()  # a copied value must not outlive the app

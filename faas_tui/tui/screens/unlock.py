@@ -6,23 +6,26 @@ with it SQLAlchemy, is imported only there, so this prompt appears as fast as a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, Static
 from textual.worker import Worker
 
 from faas_tui.core.errors import FaasError, WrongKeyError
 from faas_tui.store.location import sqlite_path
-from faas_tui.tui.messages import Unlocked, UnlockFailed
 from faas_tui.tui.ordering import after_typing
 
 if TYPE_CHECKING:
     from faas_tui.tui.app import FaasApp
+    from faas_tui.tui.messages import UnlockFailed
+
+W = TypeVar("W", bound=Widget)
 
 # The Vault's imports (SQLAlchemy, Argon2) start this long after the first frame was drawn, so the
 # terminal has it on screen: a thread importing them holds the interpreter lock the writer needs.
@@ -41,6 +44,30 @@ def store_label(store: str) -> str:
     if at and ":" in credentials:
         credentials = credentials.split(":", 1)[0] + ":***"
     return f"{scheme}://{credentials}{at}{host}"
+
+
+def shown(widget: W, display: bool) -> W:
+    """The widget, displayed or not from its first frame on."""
+    widget.display = display
+    return widget
+
+
+def size_classes(screen: Screen[object]) -> list[str]:
+    """The breakpoint classes (`-wide`, `-tall`…) Textual gives the screen on its first resize,
+    for its constructor: added after mounting, they restyle the whole screen once more."""
+    try:
+        app = screen.app
+    except RuntimeError:  # no running app (Textual's NoActiveAppError): the first resize adds them
+        return []
+    width, height = app.size
+    classes: list[str] = []
+    for size, own, default in (
+        (width, screen.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
+        (height, screen.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS),
+    ):
+        breakpoints = sorted(own if own is not None else default or [])
+        classes += [name for edge, name in breakpoints if size >= edge][-1:]
+    return classes
 
 
 def looks_new(store: str) -> bool | None:
@@ -75,9 +102,11 @@ class UnlockScreen(Screen[None]):
     def __init__(self, message: str = "", *, auto_unlock: bool = True) -> None:
         """`auto_unlock=False` after a lock: a key file must not undo the lock by itself."""
         super().__init__()
+        self.add_class(*size_classes(self), update=False)
         self._initial_message = message
         self._auto_unlock = auto_unlock
-        self.creating = False
+        self.creating = False  # set when composed: no store there yet (or a server says so)
+        self._store_unknown = False  # a server store: whether it exists is asked in a worker
         self.busy = False
         self.operators: list[str] | None = None  # the store's operators, once read
 
@@ -93,70 +122,73 @@ class UnlockScreen(Screen[None]):
         return True
 
     def compose(self) -> ComposeResult:
+        # Every widget starts as the first frame shows it: changing texts, bindings or what is
+        # displayed after mounting would restyle and lay out the screen again before that frame.
+        app = self.faas
+        new = None if app.key_file else looks_new(app.store)
+        self.creating = bool(new)
+        self._store_unknown = new is None and not app.key_file
+        title, intro, button = self._texts()
         yield Header()
         with Center(), Vertical(id="unlock-box"):
-            yield Static("Unlock the store", id="unlock-title")
-            yield Static(f"Store: {store_label(self.faas.store)}", id="unlock-store", markup=False)
-            yield Static("", id="unlock-intro", markup=False)
-            yield Static("Operator", id="operator-label", classes="hint", markup=False)
-            yield Input(placeholder="Operator name", id="operator")
-            yield Input(placeholder="Passphrase", password=True, id="passphrase")
-            yield Input(placeholder="The same passphrase again", password=True, id="confirm")
-            yield Static(self._initial_message, id="unlock-message", markup=False)
-            yield LoadingIndicator(id="unlock-busy")
-            yield Button("Unlock", id="unlock-button", variant="primary")
-            yield Static("", id="unlock-hint", markup=False)
+            yield Static(title, id="unlock-title")
+            yield Static(f"Store: {store_label(app.store)}", id="unlock-store", markup=False)
+            yield Static(intro, id="unlock-intro", markup=False)
+            label = Static("Operator", id="operator-label", classes="hint", markup=False)
+            yield shown(label, False)
+            yield shown(Input(placeholder="Operator name", id="operator"), False)
+            passphrase = Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield shown(passphrase, not app.key_file)
+            confirm = Input(placeholder="The same passphrase again", password=True, id="confirm")
+            yield shown(confirm, self.creating)
+            message = self._initial_message
+            yield shown(Static(message, id="unlock-message", markup=False), bool(message))
+            yield shown(LoadingIndicator(id="unlock-busy"), False)
+            yield Button(button, id="unlock-button", variant="primary")
+            hint = Static(self._demo_hint(), id="unlock-hint", markup=False)
+            yield shown(hint, True) if app.demo else hint  # else hidden by the stylesheet
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#passphrase", Input), scroll_visible=False)
-        self._show_operator(False)
-        self.query_one("#unlock-busy").display = False
-        self._say(self._initial_message)
         # once the first frame is drawn, and a moment later: the first frame does not wait for it
         self.call_after_refresh(self.set_timer, WARM_UP_AFTER_S, self._warm_up)
-        if self.faas.demo:
-            from faas_tui.demo import DEMO_PASSPHRASE
-
-            hint = self.query_one("#unlock-hint", Static)
-            hint.update(f"Demo store: the passphrase is {DEMO_PASSPHRASE}")
-            hint.display = True
         if self.faas.key_file:
-            self._key_file_mode()
+            if self._auto_unlock:
+                self.unlock()
+            else:
+                self.set_focus(self.query_one("#unlock-button", Button))
             return
-        new = looks_new(self.faas.store)
-        self._set_creating(bool(new))
-        if new is None:
+        self.set_focus(self.query_one("#passphrase", Input), scroll_visible=False)
+        if self._store_unknown:
             self._check_exists()
 
-    def _key_file_mode(self) -> None:
-        self.query_one("#passphrase").display = False
-        self.query_one("#confirm").display = False
-        self.query_one("#unlock-intro", Static).update(f"Key file: {self.faas.key_file}")
-        self.query_one("#unlock-button", Button).label = "Unlock with the key file"
-        if self._auto_unlock:
-            self.unlock()
-        else:
-            self.set_focus(self.query_one("#unlock-button", Button))
+    def _demo_hint(self) -> str:
+        if not self.faas.demo:
+            return ""
+        from faas_tui.demo import DEMO_PASSPHRASE
 
-    def _set_creating(self, creating: bool) -> None:
-        self.creating = creating
-        confirm = self.query_one("#confirm", Input)
-        confirm.display = creating
-        title = self.query_one("#unlock-title", Static)
-        intro = self.query_one("#unlock-intro", Static)
-        button = self.query_one("#unlock-button", Button)
-        if creating:
-            title.update("Create the store")
-            intro.update(
+        return f"Demo store: the passphrase is {DEMO_PASSPHRASE}"
+
+    def _texts(self) -> tuple[str, str, str]:
+        """The title, the introduction and the button's label."""
+        if self.faas.key_file:
+            return "Unlock the store", f"Key file: {self.faas.key_file}", "Unlock with the key file"
+        if self.creating:
+            intro = (
                 "No store here yet. Choose a passphrase of at least 8 characters and type it "
                 "twice. It cannot be recovered: without it the secrets are lost."
             )
-            button.label = "Create"
-        else:
-            title.update("Unlock the store")
-            intro.update("Type the store's passphrase.")
-            button.label = "Unlock"
+            return "Create the store", intro, "Create"
+        return "Unlock the store", "Type the store's passphrase.", "Unlock"
+
+    def _set_creating(self, creating: bool) -> None:
+        """Whether the store is still to be created, once a server said so."""
+        self.creating = creating
+        self.query_one("#confirm", Input).display = creating
+        title, intro, button = self._texts()
+        self.query_one("#unlock-title", Static).update(title)
+        self.query_one("#unlock-intro", Static).update(intro)
+        self.query_one("#unlock-button", Button).label = button
         self.refresh_bindings()
 
     @work(thread=True, group="unlock-warm-up", exit_on_error=False)
@@ -273,6 +305,7 @@ class UnlockScreen(Screen[None]):
         older than one this machine has seen (the generation memory)."""
         from faas_tui.store.generations import GenerationMemory
         from faas_tui.store.vault import Vault
+        from faas_tui.tui.messages import Unlocked, UnlockFailed
 
         app = self.faas
         try:
@@ -327,10 +360,20 @@ class UnlockScreen(Screen[None]):
         if not self.faas.key_file:
             self.set_focus(self.query_one("#passphrase", Input))
 
+    def rest(self) -> None:
+        """Unlocked, under the dashboard (the app's first screen stays there): no spinner, no
+        message, the fields enabled again; the keys held meanwhile are the app's to release."""
+        self.busy = False
+        self._show_busy(False)
+        self._say("")
+
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         if busy or self.is_current:
             self.faas.hold_keys(busy)
+        self._show_busy(busy)
+
+    def _show_busy(self, busy: bool) -> None:
         self.query_one("#unlock-busy").display = busy
         for widget in self.query("#unlock-box Input, #unlock-button"):
             widget.disabled = busy
