@@ -192,12 +192,14 @@ class Administration:
         self, action: Action, function: str | None = None, *, scrub: bool = False,
         dry_run: bool = False,
     ) -> Iterator[Session]:
-        """A write transaction that first verifies the state it builds on (signatures and the
-        generation); the caller signs the result with `_seal`. The generation is remembered."""
+        """A write transaction that first verifies the whole state it builds on (signatures,
+        every function's digest, the generation): while any part of the store fails its check,
+        every write is refused, even in a session opened before the store was edited. The
+        caller signs the result with `_seal`. The generation is remembered."""
         require(self.credential, action, function)
         try:
             with self._tx.write(scrub=scrub, dry_run=dry_run) as s, trust.refusing_corrupt_rows():
-                state = self._guard.verify_store(s)
+                state = self._guard.verify_everything(s)
                 if self._memory is not None:
                     self._memory.check(self.store_id, state.generation, location=self.url)
                 yield s

@@ -51,7 +51,7 @@ def audit(
     tx: Transactions,
     moment: datetime,
     stale_days: int,
-    verify: Callable[[Session], None] | None = None,
+    verify: Callable[[Session], object] | None = None,
 ) -> list[AuditRow]:
     """Rows sorted by function, then name, a function's MISSING rows after its stored ones.
     `verify` checks the rows' signatures in the same snapshot first (it raises to refuse)."""
@@ -66,7 +66,7 @@ def _audit(
     tx: Transactions,
     moment: datetime,
     stale_days: int,
-    verify: Callable[[Session], None] | None,
+    verify: Callable[[Session], object] | None,
 ) -> list[AuditRow]:
     stale_before = _days_before(moment, stale_days)
     with tx.read() as s:

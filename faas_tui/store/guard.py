@@ -115,6 +115,7 @@ class Guard:
         self.credential = unlocked.credential
         self._keys: dict[tuple[int, int, bytes], SecretKey] = {}
         self._fresh: dict[tuple[int, int], SecretKey] = {}  # keys this process just made
+        self._digests: dict[int, tuple[tuple[Any, ...], trust.FunctionRows, bytes]] = {}
 
     def __repr__(self) -> str:
         return f"Guard(store={self.store_id!r})"
@@ -154,11 +155,16 @@ class Guard:
         return trust.credential_manifest(self.store_id, slot_manifest_rows(slots))
 
     def digest(self, fn: Function, rows: trust.FunctionRows) -> bytes:
+        """The function's digest over these rows. Remembered per function with its exact inputs:
+        a write verifies every function, and most of them hold the same rows as last time."""
         assert fn.id is not None
-        return trust.function_digest(
-            self.store_id, fn.id, fn.name, fn.epoch or 0, bytes(fn.key_commit or b""),
-            fn.source_dir, rows,
-        )
+        header = (fn.name, fn.epoch or 0, bytes(fn.key_commit or b""), fn.source_dir)
+        memo = self._digests.get(fn.id)
+        if memo is not None and memo[0] == header and memo[1] == rows:
+            return memo[2]
+        digest = trust.function_digest(self.store_id, fn.id, *header, rows)
+        self._digests[fn.id] = (header, rows, digest)
+        return digest
 
     def verify_function(self, s: Session, fn: Function) -> None:
         """The function's rows against its signed digest (call after verify_store)."""
@@ -166,10 +172,17 @@ class Guard:
         if not trust.same(self.digest(fn, digest_rows(s, fn.id)[fn.id]), fn.manifest_mac):
             raise IntegrityError(function_tampered(fn.name))
 
-    def verified(self, s: Session, fn: Function) -> Function:
-        self.verify_store(s)
-        self.verify_function(s, fn)
-        return fn
+    def verify_everything(self, s: Session) -> StoreState:
+        """The signed state and every function's digest, in one snapshot and one pass over the
+        rows: before any write (a write must not build on a store that fails anywhere), on
+        opening, and for the audit."""
+        state = self.verify_store(s)
+        rows = digest_rows(s)
+        for fn in s.exec(select(Function)).all():
+            assert fn.id is not None
+            if not trust.same(self.digest(fn, rows[fn.id]), fn.manifest_mac):
+                raise IntegrityError(function_tampered(fn.name))
+        return state
 
     # --- function keys ------------------------------------------------------------------------
 

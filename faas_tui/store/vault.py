@@ -57,13 +57,12 @@ from faas_tui.store import (
 from faas_tui.store.administration import Administration
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.generations import GenerationMemory
-from faas_tui.store.guard import Guard, digest_rows, function_tampered
-from faas_tui.store.models import Function, Secret, StoreMeta
+from faas_tui.store.guard import Guard
+from faas_tui.store.models import Secret, StoreMeta
 from faas_tui.store.process import disable_core_dumps
 from faas_tui.store.secret_rows import Codec
 from faas_tui.store.timestamps import utc
 from faas_tui.store.transactions import Transactions
-from faas_tui.store.trust import same
 
 
 class Vault(Administration):
@@ -187,8 +186,7 @@ class Vault(Administration):
         disable_core_dumps()
         try:
             with vault._tx.read() as s, trust.refusing_corrupt_rows():
-                vault._verify_all(s)
-                vault._generation = vault._guard.verify_store(s).generation
+                vault._generation = vault._guard.verify_everything(s).generation
             if memory is not None:
                 memory.check(vault.store_id, vault._generation, location=database.display_store(url))
                 memory.record(vault.store_id, vault._generation)
@@ -445,7 +443,7 @@ class Vault(Administration):
         require(self.credential, Action.AUDIT)
         moment = utc(now) if now is not None else self._now()
         with trust.refusing_corrupt_rows():
-            return audit.audit(self._tx, moment, stale_days, verify=self._verify_all)
+            return audit.audit(self._tx, moment, stale_days, verify=self._guard.verify_everything)
 
     def events(self) -> list[EventInfo]:
         """The event log, oldest first: who did what to which name, and when. Never a value."""
@@ -472,17 +470,6 @@ class Vault(Administration):
                     "(or other rows of the store were changed behind faas-tui's back)"
                 ) from None
         return count
-
-    # --- internals ----------------------------------------------------------------------------
-
-    def _verify_all(self, s: Session) -> None:
-        """The signed state and every function's digest, in one snapshot (opening, the audit)."""
-        self._guard.verify_store(s)
-        rows = digest_rows(s)
-        for fn in s.exec(select(Function)).all():
-            assert fn.id is not None
-            if not same(self._guard.digest(fn, rows[fn.id]), fn.manifest_mac):
-                raise IntegrityError(function_tampered(fn.name))
 
 
 def _generation_of(s: Session) -> int:
