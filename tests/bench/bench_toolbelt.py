@@ -16,6 +16,9 @@ database there, and two more rows are printed beside the SQLite ones:
 - uncached read on PostgreSQL: the floor is one prepared psycopg point select on a kept connection
   (binary results) and the decrypt — target <= 5x.
 
+Reads under writing operators (the floor beside the toolbelt, and every process's CPU seconds) are
+measured by bench_readers_under_writers.py.
+
 Child processes run with compiled bytecode (a private PYTHONPYCACHEPREFIX, warmed first), as a
 deployed runtime has. Two interpreter set-ups are measured: `clean` (python -S, site-packages on
 PYTHONPATH: no .pth start-up hooks, the stricter floor) and `site` (the interpreter as installed).
