@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from contextlib import chdir
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, TextArea
 from textual.worker import WorkerState
 
 from faas_tui.core.values import SecretFormat
@@ -116,12 +118,27 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait for workers (unlock, audit scan, import plan) and the frames that follow them."""
     for _ in range(5):
         await pilot.pause()
+        while not pilot.app.screen.is_mounted:  # a new screen starts its store call when mounted
+            await pilot.pause(0.01)
         if not any(
             w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers
         ):
             break
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)  # tables size their columns when idle
+    deadline = time.monotonic() + 10
+    while not tables_measured(pilot.app.screen) and time.monotonic() < deadline:
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+def tables_measured(screen: Screen[Any]) -> bool:
+    """Every table has all its rows and has measured them: a DataTable sizes its columns when
+    idle, and a picture taken before shows empty columns."""
+    for table in screen.query(DataTable).results():
+        header = table.header_height if table.show_header else 0
+        if getattr(table, "filling", False) or table.virtual_size.height < table.row_count + header:
+            return False
+    return True
 
 
 async def play(pilot: Pilot[Any], steps: tuple[Step, ...]) -> None:

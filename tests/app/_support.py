@@ -103,13 +103,27 @@ async def settle(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await pilot.pause()
     for _ in range(5):  # a worker's message may start another worker, a key another key
-        await wait_for(lambda: not getattr(app, "keys_pending", False))
+        # a screen just pushed starts its store call when mounted: wait for that first
+        await wait_for(lambda: not getattr(app, "keys_pending", False) and app.screen.is_mounted)
         if not any(worker.state in RUNNING for worker in app.workers):
             break
         await app.workers.wait_for_complete()
         await pilot.pause()
     await wait_for(lambda: not getattr(app, "keys_pending", False))
+    await wait_for(lambda: tables_measured(app))
     await pilot.pause()
+
+
+def tables_measured(app: FaasApp) -> bool:
+    """Every table on the screen has all its rows and has measured them (a DataTable sizes its
+    columns when idle; until then a picture of it shows empty columns)."""
+    for table in app.screen.query(DataTable).results():
+        if getattr(table, "filling", False):
+            return False
+        header = table.header_height if table.show_header else 0
+        if table.virtual_size.height < table.row_count + header:
+            return False
+    return True
 
 
 def widget_texts(widget: Widget) -> Iterator[str]:

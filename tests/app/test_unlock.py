@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import PASSPHRASE
 from textual.widgets import Input, LoadingIndicator, Static
 
-from app._support import build_app, burst, fill, screen_name, seeded_vault, settle
+from app._support import build_app, burst, fill, screen_name, seeded_vault, settle, wait_for
 from faas_tui.core.kinds import Role
 from faas_tui.store.vault import Vault
 
@@ -98,8 +98,7 @@ async def test_a_key_file_unlocks_without_a_passphrase_and_a_lock_holds_until_en
         assert screen_name(app) == "DashboardScreen"
         await pilot.press("l")
         await settle(pilot)
-        await pilot.pause(0.2)
-        assert screen_name(app) == "UnlockScreen"
+        await wait_for(lambda: screen_name(app) == "UnlockScreen")
         assert app.vault is None
         await pilot.press("enter")
         await settle(pilot)

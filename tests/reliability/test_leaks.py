@@ -552,10 +552,7 @@ def test_the_app_leaves_no_value_in_the_scrollback_after_it_exits(
     _wait_screen(tmux, pane, "Key")
     tmux("send-keys", "-t", pane, "-l", "app key")
     _wait_screen(tmux, pane, "APP_KEY")  # the live preview: the key was taken
-    for _ in range(2):  # Key → Format → Value; one key at a time, as a person types
-        time.sleep(0.5)
-        tmux("send-keys", "-t", pane, "Tab")
-    time.sleep(0.5)
+    tmux("send-keys", "-t", pane, "Tab", "Tab")  # Key → Format → Value, in one burst
     tmux("send-keys", "-t", pane, "-l", value)
     _wait_screen(tmux, pane, value)  # visible in the modal while typed, as the spec allows
     tmux("send-keys", "-t", pane, "C-s")

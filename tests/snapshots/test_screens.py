@@ -55,7 +55,6 @@ def drive(*steps: Step) -> Callable[[Pilot[Any]], Awaitable[None]]:
             else:
                 await step(pilot)
             await settle(pilot)
-            await pilot.pause(0.1)  # idle time: tables size their columns when idle
         for screen in pilot.app.screen_stack:
             for widget in screen.query("Input, TextArea").results():
                 assert isinstance(widget, Input | TextArea)
