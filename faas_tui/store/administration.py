@@ -68,7 +68,8 @@ class Administration:
         return info
 
     def list_operators(self) -> list[OperatorInfo]:
-        with self._reading(Action.LIST) as s:
+        """Who holds which role (admin only: the list is a map of whose passphrase to phish)."""
+        with self._reading(Action.OPERATORS) as s:
             return credentials.operators(s)
 
     def remove_operator(self, name: str) -> None:
@@ -135,8 +136,9 @@ class Administration:
         return info
 
     def list_key_files(self) -> list[KeyFileInfo]:
-        """Every key file; legacy ones (from 0.1.0) share one key: revoking one revokes all."""
-        with self._reading(Action.LIST) as s:
+        """Every key file; legacy ones (from 0.1.0) share one key: revoking one revokes all.
+        Admin only, as issuing and revoking them is."""
+        with self._reading(Action.KEY_FILES) as s:
             return credentials.key_files(s)
 
     def revoke_key_file(self, slot_id: str) -> list[str]:

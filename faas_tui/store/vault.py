@@ -228,6 +228,7 @@ class Vault(Administration):
 
     def add_function(self, name: str, source_dir: str | None = None) -> FunctionInfo:
         """A new function, with its system secrets and a data key of its own."""
+        require(self.credential, Action.WRITE, name)  # a refusal before any complaint about input
         name = function_name(name)
         folder = inputs.source_dir(source_dir)
         with self._writing(Action.WRITE, name) as s:
@@ -238,6 +239,7 @@ class Vault(Administration):
 
     def set_source_dir(self, name: str, source_dir: str | None) -> None:
         """Name (or clear) the function's code folder, which the audit scans for references."""
+        require(self.credential, Action.WRITE, name)
         source = inputs.source_dir(source_dir)
         with self._writing(Action.WRITE, name) as s:
             fn = self._function(s, name)
@@ -278,6 +280,7 @@ class Vault(Administration):
         self, function: str, name: str, value: str, fmt: SecretFormat = SecretFormat.PLAINTEXT
     ) -> SecretInfo:
         """Create a secret. The name is normalised as typed; the value is checked for its format."""
+        require(self.credential, Action.WRITE, function)
         name = secret_name(name)
         check_value(value, fmt)
         with self._writing(Action.WRITE, function) as s:
@@ -366,6 +369,7 @@ class Vault(Administration):
         `expected` (the plan a user confirmed) refuses the import if the store has changed since
         in a way that would make the plan differ.
         """
+        require(self.credential, Action.WRITE, function)
         wanted = inputs.validated_entries(entries)
         with self._writing(Action.WRITE, function, dry_run=dry_run) as s:
             fn = self._function(s, function)
@@ -392,6 +396,7 @@ class Vault(Administration):
 
     def populate(self, functions: Mapping[str, Mapping[str, tuple[str, SecretFormat]]]) -> None:
         """Create many functions with their secrets in one transaction (demo data, scale tests)."""
+        require(self.credential, Action.WRITE)
         for name in functions:
             function_name(name)
         created = {

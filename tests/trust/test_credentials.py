@@ -49,7 +49,9 @@ def test_operators_choose_their_slot_and_an_unknown_one_is_a_wrong_key(
         editor.update_secret(FN, "API_KEY", "by eddie")
         assert editor.events()[-1].actor == "eddie"
         for refused in (
-            lambda: editor.list_key_files() and editor.revoke_key_file("x"),
+            editor.list_key_files,
+            editor.list_operators,
+            lambda: editor.revoke_key_file("x"),
             lambda: editor.add_operator("x", Role.ADMIN, "a fine passphrase"),
             lambda: editor.remove_operator("audrey"),
             editor.rotate_key,

@@ -39,7 +39,6 @@ def cmd_key_file_add(ctx: Invocation) -> int:
 
 def cmd_key_file_list(ctx: Invocation) -> int:
     with ctx.open_vault(read_only=True) as vault:
-        require(vault.credential, Action.KEY_FILES)  # which keys exist: for admins only
         files = vault.list_key_files()
     if ctx.args.format == "json":
         print_json(

@@ -24,7 +24,6 @@ def cmd_operators_add(ctx: Invocation) -> int:
 
 def cmd_operators_list(ctx: Invocation) -> int:
     with ctx.open_vault(read_only=True) as vault:
-        require(vault.credential, Action.OPERATORS)  # who holds which role: for admins only
         operators = vault.list_operators()
     if ctx.args.format == "json":
         print_json(
