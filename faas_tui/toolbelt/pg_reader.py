@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -132,15 +132,16 @@ class PgDriver:
 
     def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
         """The statements pipelined: sent together, their rows back in one round trip (inside a
-        snapshot, whose pipeline they join; else in a pipeline of their own)."""
-        self._cursor()
+        snapshot, whose pipeline they join; else in a snapshot of their own)."""
+        if not self._pipelined:
+            with self.snapshot():
+                return self.batch(statements)
         con = self._con
         try:
-            with nullcontext() if self._pipelined else con.pipeline():
-                cursors = [con.cursor(binary=True) for _ in statements]
-                for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(_pg_sql(sql), params)
-                return [cur.fetchall() for cur in cursors]
+            cursors = [con.cursor(binary=True) for _ in statements]
+            for cur, (sql, params) in zip(cursors, statements, strict=True):
+                cur.execute(_pg_sql(sql), params)
+            return [cur.fetchall() for cur in cursors]
         except psycopg.Error as exc:
             raise self._error(exc) from None
 
@@ -151,23 +152,27 @@ class PgDriver:
         of its own (psycopg's transaction() would sync around both)."""
         cur = self._cursor()
         con = self._con
+        failed: Exception | None = None
         try:
             with con.pipeline():
                 self._pipelined = True
                 cur.execute(BEGIN_SQL, prepare=False)
                 try:
                     yield
-                finally:
-                    self._pipelined = False
-                    if not con.broken:
-                        cur.execute("COMMIT", prepare=False)  # read-only: nothing to keep
+                except Exception as exc:  # raised below: psycopg logs an error of its own
+                    failed = exc  # (a lost connection, an aborted pipeline) met while one is in flight
+                self._pipelined = False
+                if failed is None:
+                    cur.execute("COMMIT", prepare=False)
         except psycopg.Error as exc:
-            raise self._error(exc) from None
+            failed = failed or self._error(exc)
         finally:
             self._pipelined = False
             if not con.broken and con.info.transaction_status != TransactionStatus.IDLE:
-                with suppress(psycopg.Error):  # an error skipped the COMMIT: end the snapshot
+                with suppress(psycopg.Error):  # an error aborted the snapshot: end it
                     con.execute("ROLLBACK", prepare=False)
+        if failed is not None:
+            raise failed
 
     def reconnect(self) -> None:
         if self._closed:
