@@ -87,6 +87,8 @@ def test_refusals_are_one_line_naming_what_the_credential_may_do() -> None:
     )
     editor = _message(EDITOR, A.OPERATORS)
     assert "bob is an editor" in editor and "not manage operators or key files" in editor
+    assert editor.endswith("; ask an admin")
+    assert _message(EDITOR, A.COMPACT).endswith("or compact the store; ask an admin")
     assert _message(RUNTIME, A.READ_VALUES, "mailer") == (
         "not allowed: key file 3f2a reads billing only, not mailer"
     )

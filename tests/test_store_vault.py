@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, fast_kdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from store_support import count_scrubs, raw_engine
 
 from faas_tui.core.errors import (
+    AccessDeniedError,
     BindingBrokenError,
     ConflictError,
     FaasError,
@@ -27,6 +28,7 @@ from faas_tui.core.errors import (
     ValidationError,
     WrongKeyError,
 )
+from faas_tui.core.kinds import Role
 from faas_tui.core.system_secrets import SYSTEM_SECRETS
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
@@ -645,3 +647,20 @@ def test_an_edited_event_log_is_caught(billing: Vault, attack: str) -> None:
     sql(billing, attack)
     with pytest.raises(IntegrityError, match="event log is broken"):
         billing.verify_log()
+
+
+def test_compact_is_an_admins_logged_maintenance(vault: Vault) -> None:
+    vault.add_function(FN)
+    vault.add_secret(FN, "OLD_KEY", "a value soon deleted")
+    vault.delete_secret(FN, "OLD_KEY")
+    done = vault.compact()
+    assert done.before > 0 and done.after > 0
+    last = vault.events()[-1]
+    assert (last.action, last.actor) == ("store.compact", vault.credential.actor)
+    assert last.name == f"{done.before} -> {done.after} bytes"
+    assert vault.check().ok
+    vault.add_operator("eddie", Role.EDITOR, "eddie's own passphrase", kdf=fast_kdf())
+    with reopen(vault, passphrase="eddie's own passphrase", operator="eddie") as editor:
+        assert_refused_and_unchanged(editor, AccessDeniedError, editor.compact)
+    with reopen(vault, read_only=True) as read_only:
+        assert_refused_and_unchanged(read_only, ReadOnlyError, read_only.compact)

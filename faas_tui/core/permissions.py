@@ -29,6 +29,7 @@ class Action(StrEnum):
     OPERATORS = "operators"
     KEY_FILES = "key files"
     ROTATE_KEY = "rotate-key"
+    COMPACT = "compact"  # reclaim deleted rows' space and old bytes: an admin's maintenance
     # one's own passphrase (a command name, not a password)
     PASSWD = "passwd"  # noqa: S105  # nosec B105
 
@@ -75,7 +76,8 @@ _MAY = {
     Role.ADMIN: "who may do everything",
     Role.EDITOR: (
         "who may change functions and secrets, deploy, run, audit, read the log and check, "
-        "but not manage operators or key files, rotate the key or accept a check"
+        "but not manage operators or key files, rotate the key, accept a check or compact the "
+        "store"
     ),
     Role.AUDITOR: (
         "who may list, audit, read the log and check, but not read values or change the store"
@@ -132,4 +134,5 @@ def _refusal(credential: Credential, action: Action, function: str | None) -> st
     if credential.is_key_file:
         who = f"{_key_file_name(credential)} ({credential.role} role)"
     role = credential.role
-    return f"{who} is {_ARTICLE[role]} {role}, {_MAY[role]}"
+    ask = "; ask an admin" if action in _ALLOWED[Role.ADMIN] - _EDITOR else ""
+    return f"{who} is {_ARTICLE[role]} {role}, {_MAY[role]}{ask}"

@@ -13,19 +13,29 @@ from pathlib import Path
 from sqlmodel import Session
 
 from faas_tui.core.clock import Clock
-from faas_tui.core.errors import IntegrityError, ValidationError
+from faas_tui.core.errors import IntegrityError, ReadOnlyError, ValidationError
 from faas_tui.core.kinds import Role
 from faas_tui.core.passphrase import passphrase_problem
 from faas_tui.core.permissions import Action, Credential, require
 from faas_tui.core.records import CheckReport, KeyFileInfo, OperatorInfo
-from faas_tui.store import checks, credentials, crypto, eventlog, keyring, queries, slots, trust
+from faas_tui.store import (
+    checks,
+    credentials,
+    crypto,
+    eventlog,
+    keyring,
+    queries,
+    slots,
+    transactions,
+    trust,
+)
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.generations import GenerationMemory
 from faas_tui.store.guard import Guard
 from faas_tui.store.models import Function
 from faas_tui.store.secret_rows import Codec
 from faas_tui.store.timestamps import utc
-from faas_tui.store.transactions import Transactions
+from faas_tui.store.transactions import Compacted, Transactions
 
 
 class Administration:
@@ -178,6 +188,22 @@ class Administration:
         if self._memory is not None:
             self._memory.accept(self.store_id, generation)
         return CheckReport(True, report.problems, generation)
+
+    # --- maintenance --------------------------------------------------------------------------
+
+    def compact(self) -> Compacted:
+        """Reclaim the space of deleted rows and their old bytes (admin only; on PostgreSQL,
+        readers wait while it runs), then log who did it. The store is verified first."""
+        require(self.credential, Action.COMPACT)
+        if self._tx.read_only:
+            raise ReadOnlyError("the store is open read-only (--read-only): cannot compact it")
+        with self._reading(Action.COMPACT) as s:
+            self._guard.verify_everything(s)
+        done = transactions.compact(self._tx.engine)
+        with self._writing(Action.COMPACT) as s:
+            self._log(s, "store.compact", None, [f"{done.before} -> {done.after} bytes"])
+            self._seal(s)
+        return done
 
     # --- internals ----------------------------------------------------------------------------
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from faas_tui.cli.context import Invocation
-from faas_tui.core.errors import AccessDeniedError
-from faas_tui.core.kinds import Role
 
 
 def cmd_compact(ctx: Invocation) -> int:
@@ -14,16 +12,10 @@ def cmd_compact(ctx: Invocation) -> int:
     and this command is how an admin makes sure the old bytes are gone from the store's files.
     """
     from faas_tui.store.location import display_store
-    from faas_tui.store.transactions import compact
 
     ctx.refuse_read_only("compact the store")
     with ctx.open_vault() as vault:
-        if vault.credential.role is not Role.ADMIN:
-            raise AccessDeniedError(
-                "not allowed: compacting the store is an admin's maintenance; ask an admin to "
-                "run `faas-tui compact`"
-            )
-        done = compact(vault.engine)
+        done = vault.compact()
         where = display_store(vault.url)
         sqlite = vault.engine.dialect.name == "sqlite"
     print(f"compacted {where}: {_size(done.before)} -> {_size(done.after)}")
