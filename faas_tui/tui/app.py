@@ -6,9 +6,7 @@ so the passphrase prompt is on screen as fast as a bare Textual app.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
@@ -25,6 +23,7 @@ from faas_tui.core.errors import IntegrityError
 from faas_tui.tui.clipboard import CLEAR_AFTER_S, Clipboard, LocalCopy, pyperclip_copy
 from faas_tui.tui.resources import stylesheet
 from faas_tui.tui.screens.unlock import UnlockScreen
+from faas_tui.tui.signals import ProcessSignals
 from faas_tui.tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 FUNCTION_SCREEN = "function"  # the installed, reused FunctionScreen
 IDLE_LOCK_S = 600.0  # the app locks itself after 10 minutes without a key press
 TICK_S = 1.0  # how often the idle lock and the clipboard clearing look at the clock
-QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)  # a closed terminal, a polite kill: quit cleanly
 NO_SCREENSHOT = "Screenshots are off: a screen may show a secret value."
 STYLESHEETS = ("app.tcss", "unlock.tcss")  # what the first frame (the unlock screen) needs
 # read when the first other screen opens: the first frame does not wait for them
@@ -112,7 +110,8 @@ class FaasApp(App[int]):
         self.copier = Clipboard(
             self.copy_to_clipboard, local=local_clipboard, clear_after=clipboard_clear_after
         )
-        self.handle_signals = handle_signals
+        # the process's signals (run_app): SIGHUP and SIGTERM quit like ctrl+q
+        self.signals = ProcessSignals() if handle_signals else None
         self._quit_signal: int | None = None  # the signal the app is quitting on, if any
         self.changes = 0  # bumped on every VaultChanged; screens reload when theirs is older
         self._last_input = clock()
@@ -136,27 +135,21 @@ class FaasApp(App[int]):
             self._show_identity()
             self._open_dashboard(None)
         self.set_interval(TICK_S, self.tick)
-        if self.handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in QUIT_SIGNALS:
-                loop.add_signal_handler(signum, self.quit_on_signal, signum)
+        if self.signals is not None:
+            self.signals.attach(self.quit_on_signal)
 
     def on_unmount(self) -> None:
-        if self.handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in QUIT_SIGNALS:
-                loop.remove_signal_handler(signum)
-                if self._quit_signal is not None:
-                    # quitting on a signal: the process is ending, and a second hangup (the
-                    # terminal's own, after tmux's or ssh's) must not cut the cleanup short
-                    signal.signal(signum, signal.SIG_IGN)
+        if self.signals is not None:
+            self.signals.detach()
 
     def quit_on_signal(self, signum: int) -> None:
         """SIGHUP (the terminal closed) or SIGTERM: clean up as ctrl+q does, then exit.
 
         The clipboard is cleared here; the Vault is closed and a demo store removed by the code
-        that ran the app, once `run` returns.
+        that ran the app, once `run` returns (further quit signals are ignored meanwhile).
         """
+        if self._quit_signal is not None:
+            return
         self._quit_signal = signum
         self.copier.clear_if_pending()
         self.exit(return_code=128 + signum)
@@ -418,6 +411,9 @@ def run_app(
 ) -> int:
     """Run the app in this terminal until the user quits; returns the process exit code.
 
+    For the process's main code: from here until the process ends, SIGHUP and SIGTERM belong to
+    the app (the first quits it like ctrl+q, later ones are ignored), so the caller's cleanup
+    after it (closing the Vault, removing a demo store) always runs to its end.
     `operator` (--operator) falls back to FAAS_TUI_OPERATOR; the unlock screen asks for one
     when the store has several operators.
     """
@@ -430,6 +426,8 @@ def run_app(
         handle_signals=True,
         operator=operator or os.environ.get("FAAS_TUI_OPERATOR") or None,
     )
+    if app.signals is not None:
+        app.signals.install()
     try:
         result = app.run()
     finally:
