@@ -6,10 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import Dialog
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 
 class ConfirmDeleteModal(Dialog[bool]):
@@ -40,7 +41,7 @@ class ConfirmDeleteModal(Dialog[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Delete", id="delete", variant="error", disabled=True, compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def matches(self) -> bool:

@@ -14,13 +14,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.tui.export import format_for
 from faas_tui.tui.formatting import plural
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import Dialog
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 Writer = Callable[[str, str], Path]  # (path, "csv" or "json") -> the file written
 SUFFIXES = {"csv": ".csv", "json": ".json"}
@@ -72,7 +73,7 @@ class ExportModal(Dialog["tuple[Path, str] | None"]):
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def fmt(self) -> str:

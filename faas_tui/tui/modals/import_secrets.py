@@ -11,11 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Checkbox, Input, Label, LoadingIndicator, Static
 
 from faas_tui.core.errors import ConflictError, FaasError
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import StoreModal
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.imports import Entry
@@ -74,7 +75,7 @@ class ImportModal(StoreModal["ImportPlan | None"]):
                 yield Button("Preview", id="preview", compact=True)
                 yield Button("Import", id="apply", variant="primary", disabled=True, compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#import-busy").display = False

@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from faas_tui.core.names import function_name_problem
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import StoreModal
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
@@ -48,7 +49,7 @@ class NewFunctionModal(StoreModal["str | None"]):
             with Horizontal(classes="buttons"):
                 yield Button("Create", id="create", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(Input.Changed, "#function-name")
     def _name_changed(self, event: Input.Changed) -> None:

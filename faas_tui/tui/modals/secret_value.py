@@ -15,11 +15,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, RadioSet, Static, TextArea
+from textual.widgets import Button, Input, RadioSet, Static, TextArea
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import StoreModal
+from faas_tui.tui.widgets.key_footer import KeyFooter
 from faas_tui.tui.widgets.value_editor import ValueEditor
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class SecretValueModal(StoreModal["SecretInfo | None"]):
             with Horizontal(classes="buttons"):
                 yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def compose_head(self) -> ComposeResult:
         raise NotImplementedError

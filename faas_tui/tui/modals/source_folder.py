@@ -9,10 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import StoreModal
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.errors import FaasError
@@ -53,7 +54,7 @@ class SourceFolderModal(StoreModal[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def action_save(self) -> None:
         after_typing(self, self.save)

@@ -15,13 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.tui.formatting import plural, utc
 from faas_tui.tui.messages import AuditLoaded, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen
 from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -122,7 +123,7 @@ class AuditScreen(VaultScreen):
             table.add_column(label, key=key)
         yield table
         yield Static("", id="audit-detail", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Audit"

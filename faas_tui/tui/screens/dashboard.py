@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from faas_tui.core.permissions import Action
 from faas_tui.tui.formatting import last_deploy, plural
@@ -16,6 +16,7 @@ from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.ordering import after_typing
 from faas_tui.tui.screens.base import VaultScreen, refusals
 from faas_tui.tui.widgets.fast_table import FastTable
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo
@@ -68,7 +69,7 @@ class DashboardScreen(VaultScreen):
         table.add_column("Pending", key="pending")
         yield table
         yield Static("Loading…", id="dash-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Functions" + (" · read-only" if self.read_only else "")

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from faas_tui.core.errors import FaasError
 from faas_tui.core.records import EventInfo
@@ -18,6 +18,7 @@ from faas_tui.tui.formatting import plural, when
 from faas_tui.tui.messages import EventsLoaded, WorkFailed
 from faas_tui.tui.screens.base import VaultScreen
 from faas_tui.tui.widgets.big_table import DISPLAY_LIMIT, BigTable
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 COLUMNS = ("Seq", "At", "Actor", "Action", "Function", "Name")
 # Short headers where the cells are short, so a name of 21 characters fits at 80 columns.
@@ -86,7 +87,7 @@ class EventLogScreen(VaultScreen):
             table.add_column(HEADERS.get(label, label), key=label.lower())
         yield table
         yield Static("", id="log-detail", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Event log"

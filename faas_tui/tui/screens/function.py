@@ -16,7 +16,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Static,
     TabbedContent,
@@ -28,6 +27,7 @@ from faas_tui.tui.formatting import plural, usage_snippet, utc, when
 from faas_tui.tui.messages import VaultChanged
 from faas_tui.tui.screens.base import VaultScreen, refusals
 from faas_tui.tui.widgets.fast_table import FastTable
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.records import FunctionInfo, ImportPlan, SecretInfo
@@ -150,7 +150,7 @@ class FunctionScreen(VaultScreen):
                 table.add_column("Updated", key="updated")
                 table.add_column("Pending", key="pending")
                 yield table
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def scope(self) -> str | None:

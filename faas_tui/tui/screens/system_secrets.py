@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from faas_tui.tui.screens.base import VaultScreen
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.core.records import SecretInfo
@@ -41,7 +42,7 @@ class SystemSecretsScreen(VaultScreen):
         table.add_column("Description", key="description")
         table.add_column("Scopes", key="scopes")
         yield table
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"System secrets · {self.function}"
