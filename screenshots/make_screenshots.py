@@ -29,6 +29,7 @@ from textual.worker import WorkerState
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.demo import DEMO_PASSPHRASE, fill_demo
+from faas_tui.store.crypto import KdfParams
 from faas_tui.store.vault import Vault
 from faas_tui.tui.app import make_app
 
@@ -109,8 +110,9 @@ def fixed_clock() -> datetime:
     return MOMENT
 
 
-def fill_store(store: str, data: DemoData | None) -> None:
-    with Vault.create(store, DEMO_PASSPHRASE, clock=fixed_clock, actor="ops") as vault:
+def fill_store(store: str, data: DemoData | None, kdf: KdfParams | None = None) -> None:
+    """The demo store; `kdf` None is the product's default Argon2id (64 MiB, t=3)."""
+    with Vault.create(store, DEMO_PASSPHRASE, clock=fixed_clock, actor="ops", kdf=kdf) as vault:
         fill_demo(vault, data=data)
 
 
@@ -175,14 +177,20 @@ async def shoot(store: str, scene: Scene) -> str:
         app.close_vault()
 
 
-async def make_all(out: Path, data: DemoData | None = None) -> list[Path]:
-    """Write one SVG per scene into `out`; returns the files written."""
+async def make_all(
+    out: Path, data: DemoData | None = None, kdf: KdfParams | None = None
+) -> list[Path]:
+    """Write one SVG per scene into `out`; returns the files written.
+
+    `kdf` sets the store's Argon2id parameters (each scene unlocks it again); run by hand the
+    script keeps the product's default, a test passes weak ones so its 15 unlocks are cheap.
+    No picture shows them."""
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory(prefix="faas-tui-shots-") as work, chdir(work):
         # relative paths from here on, so the pictures name no temporary folder
-        fill_store(STORE, data)
+        fill_store(STORE, data, kdf)
         Path("prod.env").write_text(IMPORT_FILE)
         for scene in SCENES:
             target = out / f"{scene.file}.svg"

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+from conftest import fast_kdf
+
 from app._support import CANARY
 from faas_tui.core.values import SecretFormat
 
@@ -40,11 +43,12 @@ def visible_text(svg: str) -> str:
     return "".join(runs).replace("&#160;", " ")
 
 
+@pytest.mark.slow
 async def test_every_scene_is_written_and_shows_its_screen_without_any_value(
     tmp_path: Path,
 ) -> None:
     script = load_script()
-    written = await script.make_all(tmp_path, DATA)
+    written = await script.make_all(tmp_path, DATA, kdf=fast_kdf())  # 15 cheap unlocks
 
     assert [p.name for p in written] == [f"{scene.file}.svg" for scene in script.SCENES]
     expected = {
