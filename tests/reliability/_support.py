@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from faas_tui.store import database
@@ -45,21 +46,33 @@ def record_figure(metric: str, backend: str, count: int, **detail: Any) -> None:
 # --- whole-store dumps, to prove a refused change changed nothing ---------------------------
 
 
+_dump_engines: dict[str, Engine] = {}
+
+
 def dump_store(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the store's schema, in primary-key order (bytes, times too)."""
+    """Every row of every table of the store's schema, in primary-key order (bytes, times too).
+
+    One engine per store, kept (tests dump before and after every hostile case) so its SQL is
+    compiled once; it holds no connection between dumps (NullPool). `forget_dump_engines` ends it.
+    """
     import faas_tui.store.models  # noqa: F401 - registers the store's tables
 
-    engine = database.make_engine(database.to_url(url))
-    try:
-        result: dict[str, list[tuple[Any, ...]]] = {}
-        with engine.connect() as conn:
-            for table in SQLModel.metadata.sorted_tables:
-                name = table.name
-                order = list(table.primary_key.columns) or list(table.columns)
-                result[name] = [tuple(row) for row in conn.execute(select(table).order_by(*order))]
-        return result
-    finally:
-        engine.dispose()
+    engine = _dump_engines.get(url)
+    if engine is None:
+        engine = _dump_engines[url] = create_engine(database.to_url(url), poolclass=NullPool)
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            name = table.name
+            order = list(table.primary_key.columns) or list(table.columns)
+            result[name] = [tuple(row) for row in conn.execute(select(table).order_by(*order))]
+    return result
+
+
+def forget_dump_engines() -> None:
+    """Dispose of the engines `dump_store` kept (after each test: its stores are gone)."""
+    while _dump_engines:
+        _dump_engines.popitem()[1].dispose()
 
 
 def count_rows(url: str) -> dict[str, int]:

@@ -9,7 +9,14 @@ import pytest
 from conftest import PASSPHRASE, fast_kdf
 
 from faas_tui.store.vault import Vault
-from reliability._support import clean_env
+from reliability._support import clean_env, forget_dump_engines
+
+
+@pytest.fixture(autouse=True)
+def _dump_engines() -> Iterator[None]:
+    """The engines `dump_store` keeps per store last as long as the test."""
+    yield
+    forget_dump_engines()
 
 
 @pytest.fixture

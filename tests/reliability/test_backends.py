@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, PG_URL, fast_kdf
+from conftest import PASSPHRASE, PG_URL, Cli, fast_kdf
 from sqlalchemy import create_engine, delete, select, text
 
 from faas_tui.core.errors import BindingBrokenError, IntegrityError, WrongKeyError
@@ -19,7 +19,7 @@ from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import to_url
 from faas_tui.store.models import Secret, SecretVersion
 from faas_tui.store.vault import Vault
-from reliability._support import assert_one_error_line, clean_env, dump_store, run_cli
+from reliability._support import Run, assert_one_error_line, clean_env, dump_store, run_cli
 
 NEW_PASSPHRASE = "a brand new passphrase"
 
@@ -39,15 +39,27 @@ def test_ci_runs_the_postgresql_tests() -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_cli_works_end_to_end_on_each_backend(store_url: str, tmp_path: Path) -> None:
-    """init, add, list, deploy, run, audit, passwd, rotate-key, key files and delete via the CLI."""
+    """init, add, list, deploy, run, audit, passwd, rotate-key, key files and delete via the CLI.
+
+    `run` execs its command, so it runs the installed console script; the other commands run
+    `main()` in this process (the same code, without a new interpreter's second of imports per
+    call, and with weak Argon2id parameters for the passphrases they set).
+    """
     home = tmp_path / "home"
     home.mkdir()
     env = clean_env("/nonexistent/ignored.db", PASSPHRASE, home)
     base = ("--store", store_url)
+    cli = Cli("/nonexistent/ignored.db", env)
 
     def ok(*args: str, input: bytes = b"", extra: dict[str, str] | None = None) -> str:
-        result = run_cli(*args, env={**env, **(extra or {})}, input=input)
+        full_env = {**env, **(extra or {})}
+        if args[0] == "run":
+            result = run_cli(*args, env=full_env, input=input)
+        else:
+            done = cli(*args, input=input, env=extra)
+            result = Run(done.code, done.out, done.err, 0.0)
         assert result.code == 0, (args, result.err)
         assert "Traceback" not in result.err
         return result.out
