@@ -38,10 +38,14 @@ from reliability._support import (
 
 WRITERS = 4
 READERS = 4  # half through Vault.read_secret, half through the runtime SecretClient
-HOLD_S = 5.0
+# The nine processes overlap for 2.5 s (was 5 s): every writer and reader still runs beside all
+# the others (on 2 cores at load 8: 11-17 writes and 640-2,100 verified reads); a longer window
+# repeats the same interleavings while both cores are taken from the rest of the suite
+HOLD_S = 2.5
 MAX_OPS_PER_WRITER = 400
 
 
+@pytest.mark.slow
 def test_writers_and_readers_at_once_lose_nothing_and_never_see_a_torn_value(
     store_url: str, tmp_path: Path
 ) -> None:
