@@ -3,6 +3,7 @@ this process, or as the installed console script).
 
 PostgreSQL tests run when FAAS_TUI_TEST_PG_URL names a server database that we may create
 databases on (`.ci/run` starts one); each test gets a fresh database, dropped afterwards.
+Hypothesis tests try `examples(N)` cases: N on a developer's machine, half in CI (see `examples`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.vault import Vault
@@ -26,6 +28,22 @@ from faas_tui.store.vault import Vault
 PASSPHRASE = "correct horse battery"
 PG_URL = os.environ.get("FAAS_TUI_TEST_PG_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# Hypothesis profiles. "full" (a developer's run) tries every test's N examples; "ci" (CI=true,
+# as .ci/run sets) tries half of them with the same strategies and no deadline (a loaded CI
+# machine makes timings noisy). Each CI run draws new examples, so over runs the same ground is
+# covered. HYPOTHESIS_PROFILE=full or =ci chooses explicitly.
+settings.register_profile("full")  # Hypothesis's defaults
+settings.register_profile("ci", deadline=None)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "full"
+)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(full: int) -> int:
+    """How many examples a Hypothesis test tries: `full`, or half of it under the "ci" profile."""
+    return full if HYPOTHESIS_PROFILE == "full" else max(10, full // 2)
 
 
 def fast_kdf() -> KdfParams:
@@ -196,3 +214,10 @@ def cli(sqlite_store: str, tmp_path: Path) -> Cli:
 def cli_process(sqlite_store: str, tmp_path: Path) -> CliProcess:
     """The console script on the same store path as `cli`, for what needs a real process."""
     return cli_process_on(sqlite_store, tmp_path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first (stable order otherwise): with two xdist workers the long
+    ones then overlap each other and the many short ones, and no worker is left finishing a
+    long test alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

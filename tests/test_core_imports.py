@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from hypothesis import HealthCheck, given, settings
@@ -87,7 +88,7 @@ _LINE = st.one_of(
 
 
 @given(st.lists(_LINE, max_size=8), st.sampled_from(["\n", "\r\n"]))
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 def test_env_files_read_like_dotenv_or_are_refused_whole(lines: list[str], newline: str) -> None:
     text = newline.join(lines) + newline
     bindings = list(parse_stream(io.StringIO(text)))
@@ -103,7 +104,7 @@ def test_env_files_read_like_dotenv_or_are_refused_whole(lines: list[str], newli
 
 
 @given(st.text(max_size=300))
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_env_parsing_of_any_text_never_crashes(text: str) -> None:
     try:
         entries = parse_env_entries(text)

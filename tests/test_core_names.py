@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -74,14 +75,14 @@ def test_system_names_are_allowed_where_asked() -> None:
 @example("hubspot api key")
 @example("ß_x")
 @example("\x1fabc")
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_normalisation_is_idempotent(typed: str) -> None:
     once = normalise_secret_name(typed)
     assert normalise_secret_name(once) == once
 
 
 @given(st.text())
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_normalised_name_is_valid_or_refused_with_a_reason(typed: str) -> None:
     import re
 
@@ -116,7 +117,7 @@ def test_words_and_separator_runs_become_one_underscore(
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_function_name_rules_never_crash_and_match_the_spec(name: str) -> None:
     import re
 

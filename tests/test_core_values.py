@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -149,7 +150,7 @@ _JSON_VALUE = st.recursive(
 
 
 @given(st.dictionaries(st.text(), _JSON_VALUE, max_size=6), st.booleans())
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 def test_any_json_object_round_trips(obj: dict, pretty: bool) -> None:
     text = json.dumps(obj, indent=2 if pretty else None, ensure_ascii=pretty)
     assert json_problem(text) is None
@@ -158,7 +159,7 @@ def test_any_json_object_round_trips(obj: dict, pretty: bool) -> None:
 
 
 @given(st.text(max_size=400))
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_checking_any_text_never_crashes(text: str) -> None:
     for fmt in (PLAIN, JSON):
         problem = value_problem(text, fmt)
@@ -166,7 +167,7 @@ def test_checking_any_text_never_crashes(text: str) -> None:
 
 
 @given(st.binary(max_size=200))
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_checking_any_decoded_bytes_as_json_never_crashes(data: bytes) -> None:
     problem = json_problem(data.decode("utf-8", errors="replace"))
     assert problem is None or "\n" not in problem

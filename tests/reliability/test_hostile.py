@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, examples
 from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -499,7 +499,7 @@ def test_hostile_cases_through_the_console_script(store: str, env: dict[str, str
 # --- Hypothesis, through the Vault ------------------------------------------------------------
 
 HYPOTHESIS = settings(
-    max_examples=50,
+    max_examples=examples(50),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

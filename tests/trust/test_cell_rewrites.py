@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, fast_kdf
+from conftest import PASSPHRASE, examples, fast_kdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,10 +20,22 @@ from faas_tui.core.errors import FaasError
 from faas_tui.store.vault import Vault
 from faas_tui.toolbelt import SecretClient
 
-TABLES = ("store_meta", "key_slot", "key_grant", "function", "secret", "secret_version",
-          "deployment", "binding", "event")
-CURRENT = {("billing", "API_KEY"): "billing-v3", ("billing", "TOKEN_KEY"): "token-v2",
-           ("mailer", "SMTP_PASSWORD"): "mailer-v2"}
+TABLES = (
+    "store_meta",
+    "key_slot",
+    "key_grant",
+    "function",
+    "secret",
+    "secret_version",
+    "deployment",
+    "binding",
+    "event",
+)
+CURRENT = {
+    ("billing", "API_KEY"): "billing-v3",
+    ("billing", "TOKEN_KEY"): "token-v2",
+    ("mailer", "SMTP_PASSWORD"): "mailer-v2",
+}
 OLD_VALUES = {"billing-v1", "billing-v2", "token-v1", "mailer-v1"}
 
 
@@ -62,8 +74,10 @@ def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row
     try:
-        return {t: [dict(r) for r in con.execute(f'SELECT rowid AS _rowid, * FROM "{t}"')]
-                for t in TABLES}
+        return {
+            t: [dict(r) for r in con.execute(f'SELECT rowid AS _rowid, * FROM "{t}"')]
+            for t in TABLES
+        }
     finally:
         con.close()
 
@@ -108,7 +122,7 @@ def _apply(path: Path, edits: list[tuple[str, int, str, Any]]) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -124,7 +138,7 @@ def test_no_rewrite_of_cells_makes_a_reader_return_an_old_or_foreign_value(
         copy.chmod(0o600)
         _apply(copy, edits)
         returned: list[tuple[tuple[str, str], Any]] = []
-        for (function, name) in CURRENT:
+        for function, name in CURRENT:
             try:
                 with SecretClient(function, store=str(copy), key_file=stores.key_file) as client:
                     returned.append(((function, name), client.read_secret(name)))
@@ -132,7 +146,7 @@ def test_no_rewrite_of_cells_makes_a_reader_return_an_old_or_foreign_value(
                 pass
         try:
             with Vault.open(str(copy), passphrase=PASSPHRASE) as vault:
-                for (function, name) in CURRENT:
+                for function, name in CURRENT:
                     with contextlib.suppress(FaasError):
                         returned.append(((function, name), vault.read_secret(function, name)))
                 try:
@@ -142,7 +156,7 @@ def test_no_rewrite_of_cells_makes_a_reader_return_an_old_or_foreign_value(
                     pass
         except FaasError:
             pass
-    for (key, value) in returned:
+    for key, value in returned:
         if key == ("billing", "API_KEY#bound"):
             assert value == "billing-v2", edits  # deployment 2 binds v2
         else:
