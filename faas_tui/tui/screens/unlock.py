@@ -14,12 +14,13 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, Static
+from textual.widgets import Button, Header, Input, LoadingIndicator, Static
 from textual.worker import Worker
 
 from faas_tui.core.errors import FaasError, WrongKeyError
 from faas_tui.store.location import sqlite_path
 from faas_tui.tui.ordering import after_typing
+from faas_tui.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from faas_tui.tui.app import FaasApp
@@ -147,7 +148,7 @@ class UnlockScreen(Screen[None]):
             yield Button(button, id="unlock-button", variant="primary")
             hint = Static(self._demo_hint(), id="unlock-hint", markup=False)
             yield shown(hint, True) if app.demo else hint  # else hidden by the stylesheet
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # once the first frame is drawn, and a moment later: the first frame does not wait for it
