@@ -52,6 +52,7 @@ def cmd_demo(ctx: Invocation) -> int:
         else:
             vault = ctx.create_vault(store, new_passphrase("FAAS_TUI_PASSPHRASE"))
     else:
+        _quit_on_hangup()  # a terminal closed while filling: the throw-away folder still goes
         folder = tempfile.mkdtemp(prefix="faas-tui-demo-")
         store = to_url(os.path.join(folder, "store.db"))
     keep = False
@@ -75,6 +76,22 @@ def cmd_demo(ctx: Invocation) -> int:
     finally:
         if folder is not None and not keep:  # the throw-away store goes with the app, or a failure
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _quit_on_hangup() -> None:
+    """Until the app takes them over, SIGHUP and SIGTERM unwind the command (exit 128 + signal),
+    so its `finally` removes what it made, as the app's quit would."""
+    import signal
+
+    from faas_tui.tui.signals import QUIT_SIGNALS
+
+    def unwind(signum: int, _frame: object) -> None:
+        for each in QUIT_SIGNALS:  # the cleanup itself is not cut short by a second signal
+            signal.signal(each, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    for signum in QUIT_SIGNALS:
+        signal.signal(signum, unwind)
 
 
 def cmd_passwd(ctx: Invocation) -> int:
