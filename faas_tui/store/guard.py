@@ -33,6 +33,7 @@ from faas_tui.store.models import (
 from faas_tui.store.timestamps import utc_text
 from faas_tui.store.trust import CREDENTIALS_TAMPERED, STORE_TAMPERED, function_tampered
 
+VERIFIED = "faas_tui.verified"  # Session.info: (function id, digest) verified in its transaction
 OPERATOR_GONE = "your operator slot was removed or replaced since you unlocked: unlock again"
 
 
@@ -167,8 +168,11 @@ class Guard:
         return digest
 
     def verify_function(self, s: Session, fn: Function) -> None:
-        """The function's rows against its signed digest (call after verify_store)."""
+        """The function's rows against its signed digest (call after verify_store); free when
+        this transaction already verified it (a write verifies every function first)."""
         assert fn.id is not None
+        if (fn.id, bytes(fn.manifest_mac or b"")) in s.info.get(VERIFIED, ()):
+            return
         if not trust.same(self.digest(fn, digest_rows(s, fn.id)[fn.id]), fn.manifest_mac):
             raise IntegrityError(function_tampered(fn.name))
 
@@ -178,10 +182,13 @@ class Guard:
         opening, and for the audit."""
         state = self.verify_store(s)
         rows = digest_rows(s)
+        verified: set[tuple[int, bytes]] = set()
         for fn in s.exec(select(Function)).all():
             assert fn.id is not None
             if not trust.same(self.digest(fn, rows[fn.id]), fn.manifest_mac):
                 raise IntegrityError(function_tampered(fn.name))
+            verified.add((fn.id, bytes(fn.manifest_mac)))
+        s.info[VERIFIED] = verified  # this session's transaction: verify_function needs no pass
         return state
 
     # --- function keys ------------------------------------------------------------------------

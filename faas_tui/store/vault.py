@@ -58,7 +58,7 @@ from faas_tui.store.administration import Administration
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.generations import GenerationMemory
 from faas_tui.store.guard import Guard
-from faas_tui.store.models import Secret, StoreMeta
+from faas_tui.store.models import Function, Secret, StoreMeta
 from faas_tui.store.process import disable_core_dumps
 from faas_tui.store.secret_rows import Codec
 from faas_tui.store.timestamps import utc
@@ -293,7 +293,7 @@ class Vault(Administration):
             secret_rows.insert_secrets(s, self._codec, fn, {name: (value, fmt)}, self._now())
             self._log(s, "secret.add", function, [name])
             self._seal(s, fn)
-        return self.get_secret(function, name)
+            return self._info(s, fn, name)
 
     def update_secret(
         self, function: str, name: str, value: str, fmt: SecretFormat | None = None
@@ -309,7 +309,7 @@ class Vault(Administration):
             secret_rows.collect_versions(s, fn)
             self._log(s, "secret.update", function, [row.name])
             self._seal(s, fn)
-        return self.get_secret(function, row.name)
+            return self._info(s, fn, row.name)
 
     def delete_secret(self, function: str, name: str) -> list[int]:
         """Delete a secret and every stored version of it. Permanent.
@@ -475,6 +475,13 @@ class Vault(Administration):
                     "(or other rows of the store were changed behind faas-tui's back)"
                 ) from None
         return count
+
+
+    def _info(self, s: Session, fn: Function, name: str) -> SecretInfo:
+        """What a listing would show of the secret just written, from the same transaction."""
+        row = secret_rows.find(s, fn, name)
+        assert row is not None
+        return secret_rows.secret_info(fn.name, row, queries.bound_versions(s, fn))
 
 
 def _generation_of(s: Session) -> int:
