@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, CliProcess, cli_process_on, faas_tui_command, fast_kdf
+from conftest import PASSPHRASE, Cli, CliProcess, cli_process_on, faas_tui_command, fast_kdf
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
@@ -44,6 +44,7 @@ FORBIDDEN = (
 class Runtime:
     cli: CliProcess  # the console script: `run` execs, and caches are per process
     key_file: Path
+    admin: Cli  # the CLI's other commands (deploy, update, delete): main() in this process
 
     def env(self) -> dict[str, str]:
         """What a function runtime gets: the store and a key file, never the passphrase."""
@@ -68,7 +69,7 @@ def seeded_runtime(cli: CliProcess, tmp_path: Path) -> Runtime:
         vault.add_secret(FN, "STRIPE_API_KEY", OLD)
         vault.add_secret(FN, "CONFIG", '{"region": "eu", "retries": [1, 2]}', SecretFormat.JSON)
         vault.add_key_file(key_file, "runtime", functions=[FN])
-    return Runtime(cli, key_file)
+    return Runtime(cli, key_file, Cli(cli.store, cli.env))
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_a_running_instance_keeps_its_cached_value_until_ttl_or_use_cache_false(
     value, short_cached_at = reader.read("short")
     assert value == OLD
 
-    updated = runtime.cli("secrets", "update", FN, "STRIPE_API_KEY", input=NEW)
+    updated = runtime.admin("secrets", "update", FN, "STRIPE_API_KEY", input=NEW)
     assert updated.code == 0, updated.err
 
     # Another instance (a new process) has no cache: it sees the new value at once.
@@ -161,7 +162,7 @@ def test_a_running_instance_keeps_its_cached_value_until_ttl_or_use_cache_false(
     # ...or until it reads with use_cache=False, which also refreshes the entry.
     assert reader.read("long", "fresh")[0] == NEW
     assert reader.read("long")[0] == NEW
-    updated = runtime.cli("secrets", "update", FN, "STRIPE_API_KEY", input=NEWER)
+    updated = runtime.admin("secrets", "update", FN, "STRIPE_API_KEY", input=NEWER)
     assert updated.code == 0, updated.err
     assert reader.read("long")[0] == NEW
     assert reader.read("long", "fresh")[0] == NEWER
@@ -184,23 +185,23 @@ def test_run_refuses_before_deploy_then_binds_what_each_deploy_snapshotted(
     assert code == 1 and out == ""
     assert err == "error: billing has never been deployed: run `faas-tui deploy billing` first\n"
 
-    deployed = runtime.cli("deploy", FN)
+    deployed = runtime.admin("deploy", FN)
     assert (deployed.code, deployed.out.strip()) == (0, "1")
     code, out, err = run(runtime, sys.executable, "-c", PRINT_ENV)
     assert (code, out.splitlines()) == (0, [OLD, '{"region":"eu","retries":[1,2]}']), err
 
-    assert runtime.cli("secrets", "update", FN, "STRIPE_API_KEY", input=NEW).code == 0
+    assert runtime.admin("secrets", "update", FN, "STRIPE_API_KEY", input=NEW).code == 0
     code, out, _ = run(runtime, sys.executable, "-c", PRINT_ENV)
     assert (code, out.splitlines()[0]) == (0, OLD)  # pending redeploy
 
-    deployed = runtime.cli("deploy", FN)
+    deployed = runtime.admin("deploy", FN)
     assert (deployed.code, deployed.out.strip()) == (0, "2")
     code, out, _ = run(runtime, sys.executable, "-c", PRINT_ENV)
     assert (code, out.splitlines()[0]) == (0, NEW)
 
 
 def test_run_passes_exit_status_stdin_and_signals_through(runtime: Runtime) -> None:
-    assert runtime.cli("deploy", FN).code == 0
+    assert runtime.admin("deploy", FN).code == 0
     assert run(runtime, "sh", "-c", "exit 7")[0] == 7
     code, out, _ = run(
         runtime, sys.executable, "-c", "import sys; print(sys.stdin.read().upper())", input="hi"
@@ -219,7 +220,7 @@ def test_run_passes_exit_status_stdin_and_signals_through(runtime: Runtime) -> N
 def test_run_leaves_the_commands_own_double_dash_and_options_to_the_command(
     runtime: Runtime,
 ) -> None:
-    assert runtime.cli("deploy", FN).code == 0
+    assert runtime.admin("deploy", FN).code == 0
     code, out, err = run(runtime, "sh", "-c", 'echo "$STRIPE_API_KEY $0 $1"', "--", "x")
     assert (code, out.strip()) == (0, f"{OLD} -- x"), err
     # options of ours between FUNCTION and `--`; a later `--` still belongs to the command
@@ -243,7 +244,7 @@ def test_run_leaves_the_commands_own_double_dash_and_options_to_the_command(
 
 def test_run_gives_the_command_the_usual_core_limit_back(runtime: Runtime) -> None:
     """faas-tui itself dumps no core while it holds the key; the command it becomes may."""
-    assert runtime.cli("deploy", FN).code == 0
+    assert runtime.admin("deploy", FN).code == 0
     inner = " ".join([*faas_tui_command(), "run", FN, "--", "sh", "-c", "'ulimit -c'"])
     result = subprocess.run(
         ["sh", "-c", f"ulimit -c 2048 && {inner}"],
@@ -269,8 +270,8 @@ else:
 def test_deleting_a_bound_secret_breaks_run_and_bound_env_until_redeploy(
     runtime: Runtime,
 ) -> None:
-    assert runtime.cli("deploy", FN).code == 0
-    deleted = runtime.cli("secrets", "delete", FN, "STRIPE_API_KEY", "--yes")
+    assert runtime.admin("deploy", FN).code == 0
+    deleted = runtime.admin("secrets", "delete", FN, "STRIPE_API_KEY", "--yes")
     assert deleted.code == 0 and "redeploy" in deleted.err
 
     code, out, err = run(runtime, sys.executable, "-c", PRINT_ENV)
@@ -280,7 +281,7 @@ def test_deleting_a_bound_secret_breaks_run_and_bound_env_until_redeploy(
     assert broken.startswith("BindingBrokenError ")
     assert "STRIPE_API_KEY" in broken and "update the code and redeploy" in broken
 
-    assert runtime.cli("deploy", FN).code == 0
+    assert runtime.admin("deploy", FN).code == 0
     code, out, _ = run(runtime, sys.executable, "-c", "import os; print(os.environ['CONFIG'])")
     assert code == 0 and out.strip() == '{"region":"eu","retries":[1,2]}'
     assert runtime.python(BOUND_ENV).stdout.startswith("ok ['CONFIG', 'SYSTEM_API_TOKEN'")
@@ -303,7 +304,7 @@ def test_the_toolbelt_imports_no_ui_no_orm_and_no_vault_on_a_sqlite_store(
     sqlite_runtime: Runtime,
 ) -> None:
     runtime = sqlite_runtime
-    assert runtime.cli("deploy", FN).code == 0
+    assert runtime.admin("deploy", FN).code == 0
     result = runtime.python(IMPORTS)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
