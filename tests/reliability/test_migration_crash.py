@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE
+from trust.test_migration import assert_upgraded_fixture
 
-from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
 from reliability._support import clean_env, faas_tui_argv
 
@@ -77,16 +77,7 @@ def upgrade(store: str, home: Path, kill_after: float | None) -> tuple[str, floa
 def assert_everything_kept(store: str) -> None:
     """Open (upgrading now if the kill left the old store) and read the fixture's whole content."""
     with Vault.open(store, passphrase=PASSPHRASE, operator="ops") as vault:
-        assert vault.read_secret("billing", "STRIPE_API_KEY") == "sk_live_new"
-        assert vault.read_secret("billing", "SETTINGS") == {"region": "eu"}
-        assert vault.bound_values("billing")["STRIPE_API_KEY"] == (
-            "sk_live_old", SecretFormat.PLAINTEXT
-        )
-        assert vault.read_secret("mailer", "SMTP_PASSWORD") == "hunter2"
-        assert [d.number for d in vault.deployments("billing")] == [1]
-        events = vault.events()
-        assert [e.actor for e in events[:10]] == ["ops"] * 10
-        assert [e.action for e in events[10:]] == ["store.migrate"]
+        assert_upgraded_fixture(vault)
         assert vault.check().ok
 
 

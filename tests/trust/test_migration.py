@@ -45,6 +45,21 @@ def schema(store: str) -> int:
         con.close()
 
 
+def assert_upgraded_fixture(vault: Vault) -> None:
+    """The fixture's whole content, read through an upgraded store: every value (the bound old
+    one too), the deployment, the ten events by `ops` and the one upgrade event after them."""
+    assert vault.read_secret("billing", "STRIPE_API_KEY") == "sk_live_new"
+    assert vault.read_secret("billing", "SETTINGS") == {"region": "eu"}
+    assert vault.bound_values("billing")["STRIPE_API_KEY"] == (
+        "sk_live_old", SecretFormat.PLAINTEXT
+    )
+    assert vault.read_secret("mailer", "SMTP_PASSWORD") == "hunter2"
+    assert [d.number for d in vault.deployments("billing")] == [1]
+    events = vault.events()
+    assert [e.actor for e in events[:10]] == ["ops"] * 10
+    assert [e.action for e in events[10:]] == ["store.migrate"]
+
+
 def test_a_0_1_0_store_migrates_keeping_every_value_version_deployment_and_event(
     old_store: tuple[str, Path],
 ) -> None:
@@ -54,16 +69,7 @@ def test_a_0_1_0_store_migrates_keeping_every_value_version_deployment_and_event
         assert schema(store) == 2
         assert vault.credential.actor == "ops" and vault.credential.role is Role.ADMIN
         assert [(o.name, o.role) for o in vault.list_operators()] == [("ops", Role.ADMIN)]
-        assert vault.read_secret("billing", "STRIPE_API_KEY") == "sk_live_new"
-        assert vault.read_secret("billing", "SETTINGS") == {"region": "eu"}
-        assert vault.bound_values("billing")["STRIPE_API_KEY"] == (
-            "sk_live_old", SecretFormat.PLAINTEXT
-        )
-        assert vault.read_secret("mailer", "SMTP_PASSWORD") == "hunter2"
-        assert [d.number for d in vault.deployments("billing")] == [1]
-        events = vault.events()
-        assert [e.actor for e in events[:10]] == ["ops"] * 10
-        assert events[-1].action == "store.migrate"
+        assert_upgraded_fixture(vault)
         assert vault.verify_log() == 11
         reused = {(r.function, r.name) for r in vault.audit() if "REUSED_VALUE" in r.flags}
         assert reused == {("billing", "STRIPE_API_KEY"), ("mailer", "DUP")}
