@@ -15,7 +15,7 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import chdir
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,17 +120,24 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait for workers (unlock, audit scan, import plan) and the frames that follow them."""
     for _ in range(5):
         await pilot.pause()
-        while not pilot.app.screen.is_mounted:  # a new screen starts its store call when mounted
-            await pilot.pause(0.01)
+        # a new screen starts its store call when mounted
+        await wait_until(pilot, lambda: pilot.app.screen.is_mounted, "the screen mounted")
         if not any(
             w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers
         ):
             break
         await pilot.app.workers.wait_for_complete()
-    deadline = time.monotonic() + 10
-    while not tables_measured(pilot.app.screen) and time.monotonic() < deadline:
-        await pilot.pause(0.01)
+    await wait_until(pilot, lambda: tables_measured(pilot.app.screen), "the tables measured")
     await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], ready: Callable[[], bool], what: str) -> None:
+    """Let the app run until it is idle, then look again, until `ready()`; fail after 10 s."""
+    deadline = time.monotonic() + 10
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"never happened: {what}")
+        await pilot.pause()
 
 
 def tables_measured(screen: Screen[Any]) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from polling import poll
 from reliability._support import faas_tui_argv
 
 
@@ -34,11 +34,13 @@ def test_a_quit_signal_while_the_demo_fills_removes_its_folder(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not list(temp.glob("faas-tui-demo-*/store.db*")):  # the store is being filled
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the demo store never appeared"
-            time.sleep(0.01)
+        poll(
+            lambda: proc.poll() is not None or list(temp.glob("faas-tui-demo-*/store.db*")),
+            timeout=60,
+            what="the demo store never appeared",
+            every=0.01,
+        )
+        assert proc.poll() is None, proc.communicate()  # still filling it
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:

@@ -8,7 +8,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, faas_tui_command
+from polling import poll
 
 from app._support import seeded_vault
 from faas_tui.store.vault import Vault
@@ -85,19 +85,6 @@ def terminal(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> I
         yield tmux
     finally:
         subprocess.run(["tmux", "kill-server"], env=full_env, capture_output=True)
-
-
-def poll(
-    predicate: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = ""
-) -> None:
-    """The one wait of these tests: look every 0.2 s until `predicate()` holds; fail after
-    `timeout` with `what` (a text, or a callable that describes the last look)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            described = what() if callable(what) else what
-            raise AssertionError(described or f"never happened: {predicate}")
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -20,7 +20,13 @@ CHILD = textwrap.dedent(
     signals.install()
 
     async def main():
-        signals.attach(lambda signum: calls.append(f"quit {signum}"))
+        quitting = asyncio.Event()
+
+        def quit(signum):
+            calls.append(f"quit {signum}")
+            quitting.set()
+
+        signals.attach(quit)
         os.kill(os.getpid(), signal.SIGCONT)  # stray: no suspension before it
         await asyncio.sleep(0)
         os.kill(os.getpid(), signal.SIGTSTP)
@@ -28,8 +34,7 @@ CHILD = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGHUP)
         os.kill(os.getpid(), signal.SIGHUP)  # a second hangup: ignored
         os.kill(os.getpid(), signal.SIGTERM)
-        while not any(call.startswith("quit") for call in calls):
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(quitting.wait(), 30)
         os.kill(os.getpid(), signal.SIGCONT)  # quitting: nothing resumes
         signals.detach()
 

@@ -32,14 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: reliability, conftest
 
-from conftest import PASSPHRASE, fast_kdf  # noqa: E402
+from conftest import PASSPHRASE  # noqa: E402
 from reliability import _busy  # noqa: E402
 
-from faas_tui.core.values import SecretFormat  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bench: bench_toolbelt
+from bench_toolbelt import floor_material, pg_database  # noqa: E402
+
 from faas_tui.store.vault import Vault  # noqa: E402
 
 OPERATORS = 2
-SECRETS = 500
 ROW_SQL = "SELECT nonce, ciphertext FROM secret_version WHERE id = ?"
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -199,40 +200,10 @@ def phase(
 def make_store(url: str, folder: Path) -> tuple[Path, tuple[str, str, int]]:
     """The reliability test's store; the runtime's key file and the floor's key, AAD and row."""
     key_file = folder / f"runtime-{uuid.uuid4().hex[:6]}.key"
-    with Vault.create(url, PASSPHRASE, kdf=fast_kdf()) as vault:
-        vault.add_function(_busy.READ_FUNCTION)
-        vault.add_secret(_busy.READ_FUNCTION, _busy.READ_NAME, "sk_live_read_under_load")
-        vault.add_function(_busy.BUSY_FUNCTION)
-        seeds = [(f"SEED_{i}", f"seed value {i}", SecretFormat.PLAINTEXT) for i in range(SECRETS)]
-        vault.import_secrets(_busy.BUSY_FUNCTION, seeds)
-        vault.add_key_file(key_file, "runtime", functions=[_busy.READ_FUNCTION])
-        return key_file, floor_of(vault)
-
-
-def floor_of(vault: Vault) -> tuple[str, str, int]:
-    """The value's key, AAD and row id, from the Vault's own session (a benchmark may look
-    inside; the floor must decrypt the same value the toolbelt does)."""
-    from sqlmodel import select
-
-    from faas_tui.store import trust
-    from faas_tui.store.models import Function, Secret, SecretVersion
-
-    with vault._tx.read() as s:
-        fn = s.exec(select(Function).where(Function.name == _busy.READ_FUNCTION)).one()
-        key = vault._guard.function_key(s, fn)
-        secret = s.exec(
-            select(Secret).where(Secret.function_id == fn.id, Secret.name == _busy.READ_NAME)
-        ).one()
-        row = s.exec(
-            select(SecretVersion).where(
-                SecretVersion.secret_id == secret.id, SecretVersion.version == secret.version
-            )
-        ).one()
-        aad = trust.value_aad(
-            vault.store_id, fn.name, secret.name, row.version, row.format, bytes(row.write_id or b"")
-        )
-    assert row.id is not None
-    return key.raw.hex(), aad.hex(), row.id
+    _busy.fill_store(url, key_file)
+    with Vault.open(url, passphrase=PASSPHRASE) as vault:
+        key, aad, row_id = floor_material(vault, _busy.READ_FUNCTION, _busy.READ_NAME)
+    return key_file, (key.hex(), aad.hex(), row_id)
 
 
 def describe(label: str, idle: dict[str, Any], busy: dict[str, Any], hold_s: float) -> float:
@@ -258,13 +229,10 @@ def main() -> int:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in backends and not args.pg:
         raise SystemExit("PostgreSQL needs --pg URL or FAAS_TUI_TEST_PG_URL")
-    print(f"reads under {OPERATORS} writing operators ({SECRETS}-secret function), {args.hold:g} s a phase")
+    print(f"reads under {OPERATORS} writing operators ({_busy.BUSY_SECRETS}-secret function), {args.hold:g} s a phase")
     with tempfile.TemporaryDirectory(prefix="faas-tui-bench-") as folder:
         for backend in backends:
             if backend == "postgres":
-                sys.path.insert(0, str(Path(__file__).resolve().parent))
-                from bench_toolbelt import pg_database
-
                 with pg_database(args.pg) as url:
                     rounds(url, Path(folder), args.rounds, args.hold)
             else:

@@ -89,7 +89,7 @@ class Store:
             vault.deploy(FN)
             vault.add_key_file(self.key_file, "bench", functions=[FN])
             # The floor gets what the toolbelt works out for itself: the key, the row and its AAD.
-            self.data_key, self.aad = _floor_key(vault)
+            self.data_key, self.aad, _ = floor_material(vault)
         ((self.row_id,),) = self.rows(ROW_ID_SQL, (NAME,))
 
     def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -322,20 +322,20 @@ def pg_uncached(store: Store, ratios: dict[str, float]) -> None:
     )
 
 
-def _floor_key(vault: Vault) -> tuple[bytes, bytes]:
-    """The function's data key and the value's associated data, taken from the Vault's own
-    session (private attributes: a benchmark may look inside; the floor must not do less work
-    than the toolbelt because of a wrong key)."""
+def floor_material(vault: Vault, function: str = FN, name: str = NAME) -> tuple[bytes, bytes, int]:
+    """The function's data key, the value's associated data and its version row's id, taken from
+    the Vault's own session (private attributes: a benchmark may look inside; the floor must not
+    do less work than the toolbelt because of a wrong key)."""
     from sqlmodel import select
 
     from faas_tui.store import trust
     from faas_tui.store.models import Function, Secret, SecretVersion
 
     with vault._tx.read() as s:
-        fn = s.exec(select(Function).where(Function.name == FN)).one()
+        fn = s.exec(select(Function).where(Function.name == function)).one()
         key = vault._guard.function_key(s, fn)
         secret = s.exec(
-            select(Secret).where(Secret.function_id == fn.id, Secret.name == NAME)
+            select(Secret).where(Secret.function_id == fn.id, Secret.name == name)
         ).one()
         row = s.exec(
             select(SecretVersion).where(
@@ -343,9 +343,10 @@ def _floor_key(vault: Vault) -> tuple[bytes, bytes]:
             )
         ).one()
         aad = trust.value_aad(
-            vault.store_id, FN, NAME, row.version, row.format, bytes(row.write_id or b"")
+            vault.store_id, function, name, row.version, row.format, bytes(row.write_id or b"")
         )
-    return key.raw, aad
+    assert row.id is not None
+    return key.raw, aad, row.id
 
 
 if __name__ == "__main__":

@@ -14,6 +14,24 @@ from typing import Any
 READ_FUNCTION = "billing"
 READ_NAME = "API_KEY"
 BUSY_FUNCTION = "busy"
+BUSY_SECRETS = 500  # the secrets of the function the operators write to
+
+
+def fill_store(store: str, key_file: Path) -> None:
+    """The scene's store: the one secret the runtime reads (its key file scoped to that function)
+    and a function of BUSY_SECRETS secrets that the operators change."""
+    from conftest import PASSPHRASE, fast_kdf
+
+    from faas_tui.core.values import SecretFormat
+    from faas_tui.store.vault import Vault
+
+    with Vault.create(store, PASSPHRASE, kdf=fast_kdf()) as vault:
+        vault.add_function(READ_FUNCTION)
+        vault.add_secret(READ_FUNCTION, READ_NAME, "sk_live_read_under_load")
+        vault.add_function(BUSY_FUNCTION)
+        seeds = [(f"SEED_{i}", f"seed value {i}", SecretFormat.PLAINTEXT) for i in range(BUSY_SECRETS)]
+        vault.import_secrets(BUSY_FUNCTION, seeds)
+        vault.add_key_file(key_file, "runtime", functions=[READ_FUNCTION])
 
 
 def operator(store: str, passphrase: str, ident: str, start: Any, stop: Any, out: str) -> None:

@@ -13,15 +13,12 @@ import json
 import multiprocessing
 from pathlib import Path
 
-from conftest import PASSPHRASE, fast_kdf
+from conftest import PASSPHRASE
 
-from faas_tui.core.values import SecretFormat
-from faas_tui.store.vault import Vault
 from reliability import _busy
 from reliability._support import backend_of, record_figure
 
 HOLD_S = 4.0
-SECRETS = 500
 OPERATORS = 2
 
 
@@ -29,13 +26,7 @@ def test_uncached_reads_keep_going_while_two_operators_write(
     store_url: str, tmp_path: Path
 ) -> None:
     key_file = tmp_path / "runtime.key"
-    with Vault.create(store_url, PASSPHRASE, kdf=fast_kdf()) as vault:
-        vault.add_function(_busy.READ_FUNCTION)
-        vault.add_secret(_busy.READ_FUNCTION, _busy.READ_NAME, "sk_live_read_under_load")
-        vault.add_function(_busy.BUSY_FUNCTION)
-        seeds = [(f"SEED_{i}", f"seed value {i}", SecretFormat.PLAINTEXT) for i in range(SECRETS)]
-        vault.import_secrets(_busy.BUSY_FUNCTION, seeds)
-        vault.add_key_file(key_file, "runtime", functions=[_busy.READ_FUNCTION])
+    _busy.fill_store(store_url, key_file)
 
     idle = _run(store_url, key_file, tmp_path / "idle", operators=0)
     busy = _run(store_url, key_file, tmp_path / "busy", operators=OPERATORS)
@@ -60,7 +51,7 @@ def test_uncached_reads_keep_going_while_two_operators_write(
         busy=busy["reads"],
         writes=busy["writes"],
         worst_ms=round(worst_ms, 1),
-        secrets=SECRETS,
+        secrets=_busy.BUSY_SECRETS,
     )
     assert idle["errors"] == busy["errors"] == [], (idle["errors"] + busy["errors"])[:5]
     assert busy["writes"] > 0 and idle["reads"] > 0
