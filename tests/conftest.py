@@ -8,14 +8,13 @@ Hypothesis tests try `examples(N)` cases: N on a developer's machine, half in CI
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +54,19 @@ def fast_kdf() -> KdfParams:
     return KdfParams(salt=os.urandom(16), memory_kib=8 * 1024, iterations=1, lanes=1)
 
 
-def _postgres_database() -> Iterator[str]:
+def _postgres_database(template: str | None = None) -> Generator[str, None, None]:
+    """A new database on the test server (a copy of the database `template`, when given; nobody
+    may be connected to that one); dropped when the generator is closed."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set FAAS_TUI_TEST_PG_URL (.ci/run does)")
     name = f"t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -145,10 +147,6 @@ class Cli:
                 code = main(list(args), kdf=self.kdf)
             except SystemExit as exc:  # argparse: a usage error (2), --help or --version (0)
                 code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        if code != 0:
-            # What the process's exit would do: close the connections of an engine left behind
-            # by a store that refused to unlock, so SQLite removes the empty -wal it opened.
-            gc.collect()
         return CliResult(code, out.getvalue(), err.getvalue())
 
 

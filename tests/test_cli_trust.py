@@ -7,13 +7,16 @@ In-process (the `cli` fixture) except `run` that execs, which goes through the c
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import sys
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, Cli, cli_on
+from conftest import BACKENDS, PASSPHRASE, Cli, _postgres_database, cli_on
+from sqlalchemy.engine import make_url
 from test_cli import Run, assert_one_error_line, db_execute
 
 EDITOR_PASS = "editor passphrase 1"
@@ -48,16 +51,61 @@ class Team(Run):
         return result
 
 
+class Teams:
+    """The team of each backend, built once per test process by `_make_team`'s commands; each test
+    gets a copy of its store, home folder and record of store generations (a file copy on SQLite,
+    `CREATE DATABASE … TEMPLATE` on PostgreSQL), the same as if it had run them itself."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._built: dict[str, tuple[Path, str, list[str]]] = {}
+        self._databases: list[Generator[str, None, None]] = []
+
+    def copy(self, backend: str, tmp_path: Path) -> Iterator[Team]:
+        folder, store, outputs = self._built.get(backend) or self._build(backend)
+        shutil.copytree(folder, tmp_path, dirs_exist_ok=True)  # modes too: 0700 folder, 0600 db
+        if backend == "sqlite":
+            copies: Iterator[str] = iter([str(tmp_path / Path(store).relative_to(folder))])
+        else:
+            copies = _postgres_database(template=store)
+        for copied in copies:
+            team = Team(cli_on(copied, tmp_path))
+            team.outputs = list(outputs)
+            yield team
+
+    def _build(self, backend: str) -> tuple[Path, str, list[str]]:
+        folder = self._factory.mktemp(f"team-{backend}")
+        if backend == "sqlite":
+            url = store = str(folder / "store" / "store.db")
+        else:
+            self._databases.append(_postgres_database())
+            url = next(self._databases[-1])
+            store = make_url(url).database or ""
+        built = self._built[backend] = (folder, store, _make_team(cli_on(url, folder)).outputs)
+        return built
+
+    def drop(self) -> None:
+        for database in self._databases:
+            database.close()
+
+
+@pytest.fixture(scope="session")
+def teams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Teams]:
+    built = Teams(tmp_path_factory)
+    yield built
+    built.drop()
+
+
 @pytest.fixture
-def team(cli: Cli) -> Team:
+def team(teams: Teams, tmp_path: Path) -> Iterator[Team]:
     """The team on SQLite (tests that edit the file behind the tool's back)."""
-    return _make_team(cli)
+    yield from teams.copy("sqlite", tmp_path)
 
 
-@pytest.fixture
-def any_team(store_url: str, tmp_path: Path) -> Team:
+@pytest.fixture(params=BACKENDS)
+def any_team(request: pytest.FixtureRequest, teams: Teams, tmp_path: Path) -> Iterator[Team]:
     """The team on each backend: SQLite and PostgreSQL."""
-    return _make_team(cli_on(store_url, tmp_path))
+    yield from teams.copy(request.param, tmp_path)
 
 
 def _make_team(cli: Cli) -> Team:
