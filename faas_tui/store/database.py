@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -24,6 +26,7 @@ from faas_tui.store.location import (  # noqa: F401 - re-exported for the Vault
 
 WRITE_OPTION = "faas_tui_write"
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: how long to wait for the server to answer a new connection
+ENGINES_KEPT = 16  # stores whose engine a process keeps (the most recently opened)
 
 
 def prepare_private_file(path: Path) -> None:
@@ -58,6 +61,43 @@ def _chmod_if_owned(path: Path, mode: int) -> None:
         return
     if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
         os.chmod(path, mode)
+
+
+class _Engines:
+    """This process's engines, one per store URL, the most recently used kept.
+
+    SQLAlchemy's advice is one engine per database per process: its connection pool and its cache
+    of compiled statements then serve every Vault opened on the store (the app locking and
+    unlocking, a script opening it again), where a new engine compiles every statement anew.
+    A Vault's `close` disposes the engine's idle connections, not the engine. A forked child
+    starts with none: it must not share its parent's connections.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_url: OrderedDict[str, Engine] = OrderedDict()
+
+    def get(self, url: str) -> Engine:
+        with self._lock:
+            engine = self._by_url.pop(url, None) or make_engine(url)
+            self._by_url[url] = engine
+            while len(self._by_url) > ENGINES_KEPT:
+                self._by_url.popitem(last=False)[1].dispose()
+            return engine
+
+    def forget(self) -> None:
+        """After a fork: a fresh lock (the parent's may have been held) and no engines."""
+        self._lock = threading.Lock()
+        self._by_url = OrderedDict()
+
+
+_engines = _Engines()
+os.register_at_fork(after_in_child=_engines.forget)
+
+
+def engine_for(url: str) -> Engine:
+    """The engine of the store at `url`: this process's, made on first use (see _Engines)."""
+    return _engines.get(url)
 
 
 def make_engine(url: str) -> Engine:

@@ -28,7 +28,7 @@ def new_store(url: str) -> Engine:
         if path.exists() and path.stat().st_size > 0:
             raise ConflictError(f"a store already exists at {path}")
         database.prepare_private_file(path)
-    engine = database.make_engine(url)
+    engine = database.engine_for(url)
     if path is None and has_store(engine):
         raise ConflictError(f"a store already exists at {database.display_store(url)}")
     try:
@@ -82,7 +82,7 @@ def find(url: str) -> Found:
     where = database.display_store(url)
     if not database.store_file_exists(url):
         raise NotFoundError(no_store(where))
-    engine = database.make_engine(url)
+    engine = database.engine_for(url)
     try:
         with Session(engine) as s:
             meta = _header(s)
@@ -146,7 +146,7 @@ def store_exists(url: str) -> bool:
     path = database.sqlite_path(url)
     if path is not None and path.stat().st_size == 0:
         return False
-    engine = database.make_engine(url)
+    engine = database.engine_for(url)
     try:
         return has_store(engine)
     finally:

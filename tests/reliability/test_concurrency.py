@@ -9,7 +9,6 @@ against what the writers say they did. A writer that waits too long fails with o
 from __future__ import annotations
 
 import json
-import multiprocessing
 import sqlite3
 import threading
 import time
@@ -34,6 +33,7 @@ from reliability._support import (
     record_figure,
     run_cli,
     value_is_intact,
+    worker_processes,
 )
 
 WRITERS = 4
@@ -55,7 +55,7 @@ def test_writers_and_readers_at_once_lose_nothing_and_never_see_a_torn_value(
             vault.add_secret(_load.FUNCTION, name, checked_value("seed", i), SecretFormat.JSON)
         events_before = vault.verify_log()
 
-    ctx = multiprocessing.get_context("spawn")
+    ctx = worker_processes()
     start = ctx.Barrier(WRITERS + READERS + 1)
     processes = []
     for w in range(WRITERS):
