@@ -25,6 +25,9 @@ FIGURES_ENV = "RELIABILITY_FIGURES"  # not FAAS_TUI_*: tests clear those
 
 # What a load test's processes import, once, in the server they are forked from.
 WORKER_PRELOAD = [
+    "conftest",
+    "faas_tui.cli",
+    "faas_tui.cli.parser",
     "faas_tui.store.vault",
     "faas_tui.toolbelt",
     "psycopg",
@@ -169,6 +172,24 @@ def run_cli(
         proc.stderr.decode("utf-8", "replace"),
         time.monotonic() - started,
     )
+
+
+def cli_child(args: list[str], env: dict[str, str], output: str) -> None:
+    """`faas-tui ARGS` in a process started by `worker_processes()`, for tests that SIGKILL a
+    command mid-change: the console script's `main` in a session of its own (no terminal to
+    prompt on), stdin empty, the environment `env`, stdout and stderr to OUTPUT.out and
+    OUTPUT.err, the command's exit code as the process's. New passphrases get the tests' weak
+    Argon2id parameters (`main(kdf=…)`), as in-process CLI tests do."""
+    from conftest import fast_kdf
+
+    from faas_tui.cli import main
+
+    os.setsid()
+    os.environ.clear()
+    os.environ.update(env)
+    for fd, suffix in ((1, ".out"), (2, ".err")):
+        os.dup2(os.open(output + suffix, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+    sys.exit(main(args, kdf=fast_kdf))
 
 
 def clean_env(store: str, passphrase: str, home: Path) -> dict[str, str]:

@@ -1,10 +1,14 @@
 """SIGKILL `faas-tui secrets import`, `rotate-key`, `passwd` and `secrets delete` at many moments.
 
-Two kills in five land at a random moment of the whole run (start-up included); the other three
-wait until the process holds the store's write lock, then kill it a random few milliseconds later,
-inside or just after its transaction. After every kill the store must open, pass SQLite's
-`PRAGMA integrity_check`, match its manifest MACs and event-log chain, hold either all or none of
-the change (every value read back exactly), and be unlocked by exactly one passphrase.
+Each command runs the console script's `main` in a process of its own, forked from a server that
+imported the tool once (the console script itself is killed mid-upgrade in test_migration_crash).
+
+An uninterrupted run first measures the whole command and how long it holds the store's write
+lock. Then two kills in five land at a random moment of the whole run (start-up included); the
+other three wait until the process holds the write lock and kill it at a random moment of that
+span. After every kill the store must open, pass SQLite's `PRAGMA integrity_check`, match its
+manifest MACs and event-log chain, hold either all or none of the change, and be unlocked by
+exactly one passphrase; values are read back after each step and all compared at the end.
 """
 
 from __future__ import annotations
@@ -14,26 +18,29 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, fast_kdf
+from polling import poll
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 from store_support import raw_engine
 
 from faas_tui.core.errors import WrongKeyError
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.location import sqlite_path, to_url
 from faas_tui.store.vault import Vault
-from reliability._support import backend_of, clean_env, faas_tui_argv, record_figure
+from reliability._support import backend_of, clean_env, cli_child, record_figure, worker_processes
 
 POINTS_PER_OPERATION = 5
 SECRETS = 40
+SAMPLE = 8  # values read back after each step, of those it changed and of the others
 FUNCTION = "billing"
 PASSPHRASES = (PASSPHRASE, "second passphrase here")
 
@@ -59,67 +66,107 @@ class CrashRig:
         (tmp_path / "home").mkdir(exist_ok=True)
         self.outcomes: Counter[str] = Counter()
         self.full_run_s = self.last_run_s = 2.0
+        self.lock_hold_s = 0.08  # measured by the uninterrupted run
 
     # --- running and killing ---------------------------------------------------------------
 
     def run(self, args: list[str], extra_env: dict[str, str], kill: str | None) -> str:
-        """Run `faas-tui ARGS`; kill it per `kill` (None, "any" or "locked").
+        """Run `faas-tui ARGS` in a process of its own; kill it per `kill` (None, "any" or
+        "locked").
 
         Returns "finished" (it exited by itself), "killed", or "killed-holding-lock" (killed
-        a few milliseconds after it was seen holding the write lock).
+        at a random moment of its transaction, from when it was seen holding the write lock).
+        An uninterrupted run (None) measures the whole run and how long it holds the lock.
         """
         env = {**clean_env(self.store, self.passphrase, self.tmp_path / "home"), **extra_env}
+        output = str(self.tmp_path / "command")
         saw_lock = False
         started = time.monotonic()
-        proc = subprocess.Popen(
-            [*faas_tui_argv(), *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
-            if kill == "any":
-                self._sleep_until(proc, started + self.rng.uniform(0, self.full_run_s * 1.05))
-            elif kill == "locked" and self._wait_for_write_lock(proc, started + 60):
-                saw_lock = True
-                self._sleep_until(proc, time.monotonic() + self.rng.uniform(0, 0.08))
-            if kill and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        proc = worker_processes().Process(target=cli_child, args=(args, env, output))
+        with self._lock_probe() as locked:
+            proc.start()
+            try:
+                if kill == "any":
+                    self._sleep_until(proc, started + self.rng.uniform(0, self.full_run_s * 1.05))
+                elif kill == "locked" and self._poll(proc, locked, started + 60):
+                    saw_lock = True
+                    moment = self.rng.uniform(0, self.lock_hold_s)
+                    self._sleep_until(proc, time.monotonic() + moment)
+                elif kill is None and self._poll(proc, locked, started + 60):
+                    seen = time.monotonic()
+                    self._poll(proc, lambda: not locked(), seen + 60)
+                    self.lock_hold_s = max(time.monotonic() - seen, 0.005)
+                if kill and proc.exitcode is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                proc.join(timeout=120)
+            finally:
+                if proc.exitcode is None:
+                    proc.kill()
+                    proc.join()
         self.last_run_s = time.monotonic() - started
-        if proc.returncode == -signal.SIGKILL:
+        if proc.exitcode == -signal.SIGKILL:
+            self._wait_for_the_server()
             return "killed-holding-lock" if saw_lock else "killed"
-        assert proc.returncode == 0, (args, err.decode())
-        assert b"Traceback" not in err
+        err = Path(f"{output}.err").read_text()
+        assert proc.exitcode == 0, (args, err)
+        assert "Traceback" not in err
         return "finished"
 
     @staticmethod
-    def _sleep_until(proc: subprocess.Popen[bytes], moment: float) -> None:
-        while time.monotonic() < moment and proc.poll() is None:
+    def _sleep_until(proc: BaseProcess, moment: float) -> None:
+        while time.monotonic() < moment and proc.exitcode is None:
             time.sleep(0.002)
 
-    def _wait_for_write_lock(self, proc: subprocess.Popen[bytes], give_up: float) -> bool:
-        """Poll until another client holds the write lock (or the process ended)."""
+    @staticmethod
+    def _poll(proc: BaseProcess, condition: Callable[[], bool], give_up: float) -> bool:
+        """Poll every 2 ms until `condition` holds; False if the process ended or time ran out."""
+        while time.monotonic() < give_up and proc.exitcode is None:
+            if condition():
+                return True
+            time.sleep(0.002)
+        return False
+
+    def _wait_for_the_server(self) -> None:
+        """PostgreSQL finishes what a killed client sent (a COMMIT it received is committed):
+        look at the store only once no other session is connected to its database."""
+        if sqlite_path(self.url) is not None:
+            return
+        engine = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        try:
+            with engine.connect() as conn:
+                poll(
+                    lambda: conn.execute(query).scalar() == 0,
+                    timeout=30,
+                    what="the killed command's server session never ended",
+                    every=0.005,
+                )
+        finally:
+            engine.dispose()
+
+    @contextlib.contextmanager
+    def _lock_probe(self) -> Iterator[Callable[[], bool]]:
+        """Whether another client holds the store's write lock, asked on a connection of our own."""
         path = sqlite_path(self.url)
         if path is not None:
             con = sqlite3.connect(path, timeout=0, isolation_level=None)
+
+            def sqlite_locked() -> bool:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    con.execute("ROLLBACK")
+                    return False
+                except sqlite3.OperationalError:
+                    return True  # someone else holds it: the writer is in its transaction
+
             try:
-                while time.monotonic() < give_up and proc.poll() is None:
-                    try:
-                        con.execute("BEGIN IMMEDIATE")
-                        con.execute("ROLLBACK")
-                    except sqlite3.OperationalError:
-                        return True  # someone else holds it: the writer is in its transaction
-                    time.sleep(0.003)
+                yield sqlite_locked
             finally:
                 con.close()
-            return False
+            return
         engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
         query = text(
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
@@ -128,13 +175,9 @@ class CrashRig:
         )
         try:
             with engine.connect() as conn:
-                while time.monotonic() < give_up and proc.poll() is None:
-                    if conn.execute(query).scalar():
-                        return True
-                    time.sleep(0.003)
+                yield lambda: bool(conn.execute(query).scalar())
         finally:
             engine.dispose()
-        return False
 
     # --- checks ----------------------------------------------------------------------------
 
@@ -146,15 +189,23 @@ class CrashRig:
                 assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         return Vault.open(self.store, passphrase=self.passphrase)
 
-    def check(self, vault: Vault) -> None:
-        """The store is consistent and holds exactly the model; closes the vault."""
+    def check(self, vault: Vault, changed: Iterable[str] = ()) -> None:
+        """The store is consistent and holds exactly the model's secrets; closes the vault.
+
+        `vault.check()` decrypts every stored version against its row; SAMPLE of the values the
+        step `changed` and SAMPLE others are read back and compared here, and `read_every_value`
+        compares them all at the end: a value a crash damaged stays damaged until then.
+        """
         try:
             assert vault.check().ok
             vault.verify_log()
             names = [info.name for info in vault.list_secrets(FUNCTION)]
             assert sorted(names) == sorted(self.expected)
-            for name, value in self.expected.items():
-                assert vault.read_secret_text(FUNCTION, name)[0] == value, name
+            changed = sorted(changed)
+            others = sorted(set(self.expected) - set(changed))
+            for group in (changed, others):
+                for name in self.rng.sample(group, min(SAMPLE, len(group))):
+                    assert vault.read_secret_text(FUNCTION, name)[0] == self.expected[name], name
             with raw_engine(vault).connect() as conn:
                 orphans = conn.execute(
                     text(
@@ -164,6 +215,14 @@ class CrashRig:
             assert orphans == 0
         finally:
             vault.close()
+
+    def read_every_value(self) -> None:
+        """Every value compared with the model, in one verified read: the function deployed as it
+        stands, and the values its deployment hands a runtime."""
+        with self.open() as vault:
+            vault.deploy(FUNCTION)
+            bound = vault.bound_values(FUNCTION)  # the model's secrets and the system ones
+        assert {name: bound.get(name, (None,))[0] for name in self.expected} == self.expected
 
     def note(self, how: str, outcome: str) -> None:
         self.outcomes[f"{how}:{outcome}"] += 1
@@ -189,7 +248,7 @@ def _import(rig: CrashRig, attempt: int, kill: str | None) -> None:
     if present:
         rig.expected.update(new)
     assert how.startswith("killed") or present
-    rig.check(vault)
+    rig.check(vault, changed=present)
     rig.note(how, "all" if present else "none")
 
 
@@ -260,6 +319,7 @@ def test_sigkill_at_any_moment_leaves_all_or_none_of_the_change(
     rig.full_run_s = rig.last_run_s
     for attempt in range(1, POINTS_PER_OPERATION + 1):
         step(rig, attempt, "locked" if attempt % 2 else "any")  # 3 of 5 inside the transaction
+    rig.read_every_value()
     tried = sum(rig.outcomes.values()) - 1  # the calibration run was not a crash point
     assert tried == POINTS_PER_OPERATION
     record_figure(
