@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, TextArea
 from textual.worker import WorkerState
 
@@ -127,7 +127,7 @@ async def settle(pilot: Pilot[Any]) -> None:
         ):
             break
         await pilot.app.workers.wait_for_complete()
-    await wait_until(pilot, lambda: tables_measured(pilot.app.screen), "the tables measured")
+    await wait_until(pilot, lambda: tables_measured(pilot.app), "the tables measured")
     await pilot.pause()
 
 
@@ -140,10 +140,11 @@ async def wait_until(pilot: Pilot[Any], ready: Callable[[], bool], what: str) ->
         await pilot.pause()
 
 
-def tables_measured(screen: Screen[Any]) -> bool:
-    """Every table has all its rows and has measured them: a DataTable sizes its columns when
-    idle, and a picture taken before shows empty columns."""
-    for table in screen.query(DataTable).results():
+def tables_measured(app: App[Any]) -> bool:
+    """Every table of every screen on the stack (a modal shows the one under it) has all its rows
+    and has measured them: a DataTable sizes its columns when idle, and a picture taken before
+    shows empty columns."""
+    for table in (t for screen in app.screen_stack for t in screen.query(DataTable).results()):
         header = table.header_height if table.show_header else 0
         if getattr(table, "filling", False) or table.virtual_size.height < table.row_count + header:
             return False

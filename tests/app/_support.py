@@ -115,9 +115,11 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 def tables_measured(app: FaasApp) -> bool:
-    """Every table on the screen has all its rows and has measured them (a DataTable sizes its
-    columns when idle; until then a picture of it shows empty columns)."""
-    for table in app.screen.query(DataTable).results():
+    """Every table of every screen on the stack (a modal shows the one under it) has all its rows
+    and has measured them (a DataTable sizes its columns when idle; until then a picture of it
+    shows empty columns)."""
+    tables = (table for screen in app.screen_stack for table in screen.query(DataTable).results())
+    for table in tables:
         if getattr(table, "filling", False):
             return False
         header = table.header_height if table.show_header else 0
