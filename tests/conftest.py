@@ -277,7 +277,7 @@ def cli_process(sqlite_store: str, tmp_path: Path) -> CliProcess:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `slow` run first (stable order otherwise): with two xdist workers the long
-    ones then overlap each other and the many short ones, and no worker is left finishing a
+    """Tests marked `slow` run first (stable order otherwise): with several xdist workers the
+    long ones then overlap each other and the many short ones, and no worker is left finishing a
     long test alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -1,6 +1,6 @@
 """Print the README's reliability table from the figures the tests recorded.
 
-RELIABILITY_FIGURES=/tmp/figures.jsonl pytest -n 2 tests/reliability
+RELIABILITY_FIGURES=/tmp/figures.jsonl pytest -n 3 tests/reliability
 python tests/reliability/figures.py /tmp/figures.jsonl
 """
 
