@@ -1,6 +1,6 @@
 """Drive the real app on demo data and write an SVG of every screen and modal into this folder.
 
-The app is built with `make_app`, as `faas-tui demo` builds it, on a fixed clock so the pictures
+The app is built as `faas-tui demo` builds it, on a fixed clock so the pictures
 change only when the app does. Keys are pressed as a user presses them; text fields are filled
 directly (typing key by key shows the same thing, only slower).
 
@@ -31,7 +31,7 @@ from faas_tui.core.values import SecretFormat
 from faas_tui.demo import DEMO_PASSPHRASE, fill_demo
 from faas_tui.store.crypto import KdfParams
 from faas_tui.store.vault import Vault
-from faas_tui.tui.app import make_app
+from faas_tui.tui.app import FaasApp
 
 HERE = Path(__file__).resolve().parent
 SIZE = (100, 30)
@@ -176,7 +176,7 @@ async def play(pilot: Pilot[Any], steps: tuple[Step, ...]) -> None:
 
 async def shoot(store: str, scene: Scene) -> str:
     vault = Vault.open(store, passphrase=DEMO_PASSPHRASE, clock=fixed_clock, actor="ops")
-    app = make_app(store, vault=vault, demo=True, clock=fixed_clock, local_clipboard=None)
+    app = FaasApp(store, vault=vault, demo=True, clock=fixed_clock, local_clipboard=None)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await play(pilot, scene.steps)

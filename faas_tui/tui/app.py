@@ -1,4 +1,4 @@
-"""The faas-tui app: `FaasApp`, the one factory `make_app` (CLI, tests, screenshots) and `run_app`.
+"""The faas-tui app: `FaasApp` (the CLI, tests and screenshots all build it) and `run_app`.
 
 Kept light on purpose: SQLAlchemy, SQLModel and the Vault are imported only once the user unlocks,
 so the passphrase prompt is on screen as fast as a bare Textual app.
@@ -367,40 +367,6 @@ class FaasApp(App[int]):
             )
 
 
-def make_app(
-    store: str,
-    *,
-    read_only: bool = False,
-    key_file: str | None = None,
-    vault: Vault | None = None,
-    demo: bool = False,
-    clock: Clock = utc_now,
-    kdf: KdfParams | None = None,
-    idle_lock_seconds: float = IDLE_LOCK_S,
-    local_clipboard: LocalCopy | None = pyperclip_copy,
-    clipboard_clear_after: float = CLEAR_AFTER_S,
-    handle_signals: bool = False,
-    operator: str | None = None,
-    memory: GenerationMemory | None = None,
-) -> FaasApp:
-    """The one way to build the app: the CLI, the tests and the screenshot script all call this."""
-    return FaasApp(
-        store,
-        read_only=read_only,
-        key_file=key_file,
-        vault=vault,
-        demo=demo,
-        clock=clock,
-        kdf=kdf,
-        idle_lock_seconds=idle_lock_seconds,
-        local_clipboard=local_clipboard,
-        clipboard_clear_after=clipboard_clear_after,
-        handle_signals=handle_signals,
-        operator=operator,
-        memory=memory,
-    )
-
-
 def run_app(
     store: str,
     read_only: bool = False,
@@ -417,7 +383,7 @@ def run_app(
     `operator` (--operator) falls back to FAAS_TUI_OPERATOR; the unlock screen asks for one
     when the store has several operators.
     """
-    app = make_app(
+    app = FaasApp(
         store,
         read_only=read_only,
         key_file=key_file,

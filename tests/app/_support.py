@@ -18,7 +18,7 @@ from textual.worker import WorkerState
 
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
-from faas_tui.tui.app import FaasApp, make_app
+from faas_tui.tui.app import FaasApp
 
 FIXED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -95,7 +95,7 @@ def build_app(store: str, vault: Vault | None = None, **options: Any) -> FaasApp
     """The app as `faas-tui` builds it, on a fixed clock, a fast KDF and a recorded clipboard."""
     options.setdefault("local_clipboard", ClipboardRecorder())
     options.setdefault("clock", fixed_clock)
-    return make_app(store, vault=vault, kdf=fast_kdf(), **options)
+    return FaasApp(store, vault=vault, kdf=fast_kdf(), **options)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

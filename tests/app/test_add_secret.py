@@ -18,7 +18,7 @@ from app._support import (
 )
 from faas_tui.core.values import SecretFormat
 from faas_tui.store.vault import Vault
-from faas_tui.tui.app import make_app
+from faas_tui.tui.app import FaasApp
 
 
 async def open_add(pilot) -> None:
@@ -170,7 +170,7 @@ async def test_ctrl_g_generates_a_strong_value_and_ctrl_y_copies_then_clears_it(
 def test_by_default_a_copied_value_is_cleared_after_30_s_and_the_app_locks_after_10_min(
     store: str,
 ) -> None:
-    app = make_app(store)
+    app = FaasApp(store)
     assert app.copier.clear_after == 30.0 and app.idle_lock_seconds == 600.0
 
 

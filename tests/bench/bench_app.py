@@ -184,12 +184,12 @@ async def responsiveness(store: Path, runs: int) -> tuple[float, float, float]:
     from textual.widgets import Input
 
     from faas_tui.store.vault import Vault
-    from faas_tui.tui.app import make_app
+    from faas_tui.tui.app import FaasApp
     from faas_tui.tui.screens.dashboard import DashboardScreen
     from faas_tui.tui.screens.function import FunctionScreen
 
     vault = Vault.open(str(store), passphrase=PASSPHRASE)
-    app = make_app(str(store), vault=vault, local_clipboard=None)
+    app = FaasApp(str(store), vault=vault, local_clipboard=None)
     calls, idles, opens = [], [], []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
