@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def poll(
-    predicate: Callable[[], object],
+    predicate: Callable[[], T],
     timeout: float = 30.0,
     what: str | Callable[[], str] = "",
     every: float = 0.2,
-) -> None:
-    """Look every `every` seconds until `predicate()` holds; fail after `timeout` with `what`
-    (a text, or a callable that describes the last look)."""
+) -> T:
+    """Look every `every` seconds until `predicate()` holds, and return what it returned; fail
+    after `timeout` with `what` (a text, or a callable that describes the last look)."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not (seen := predicate()):
         if time.monotonic() > deadline:
             described = what() if callable(what) else what
             raise AssertionError(described or f"never happened: {predicate}")
         time.sleep(every)
+    return seen

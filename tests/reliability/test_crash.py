@@ -86,15 +86,14 @@ class CrashRig:
         with self._lock_probe() as locked:
             proc.start()
             try:
-                if kill == "any":
-                    self._sleep_until(proc, started + self.rng.uniform(0, self.full_run_s * 1.05))
-                elif kill == "locked" and self._poll(proc, locked, started + 60):
+                if kill == "any":  # the process ending first is fine: it finished
+                    proc.join(timeout=self.rng.uniform(0, self.full_run_s * 1.05))
+                elif kill == "locked" and self._until(proc, locked):
                     saw_lock = True
-                    moment = self.rng.uniform(0, self.lock_hold_s)
-                    self._sleep_until(proc, time.monotonic() + moment)
-                elif kill is None and self._poll(proc, locked, started + 60):
+                    proc.join(timeout=self.rng.uniform(0, self.lock_hold_s))
+                elif kill is None and self._until(proc, locked):
                     seen = time.monotonic()
-                    self._poll(proc, lambda: not locked(), seen + 60)
+                    self._until(proc, lambda: not locked())
                     self.lock_hold_s = max(time.monotonic() - seen, 0.005)
                 if kill and proc.exitcode is None:
                     os.kill(proc.pid, signal.SIGKILL)
@@ -113,18 +112,15 @@ class CrashRig:
         return "finished"
 
     @staticmethod
-    def _sleep_until(proc: BaseProcess, moment: float) -> None:
-        while time.monotonic() < moment and proc.exitcode is None:
-            time.sleep(0.002)
-
-    @staticmethod
-    def _poll(proc: BaseProcess, condition: Callable[[], bool], give_up: float) -> bool:
-        """Poll every 2 ms until `condition` holds; False if the process ended or time ran out."""
-        while time.monotonic() < give_up and proc.exitcode is None:
-            if condition():
-                return True
-            time.sleep(0.002)
-        return False
+    def _until(proc: BaseProcess, condition: Callable[[], bool]) -> bool:
+        """Look every 2 ms until `condition` holds (True) or the process has ended (False)."""
+        seen = poll(
+            lambda: "held" if condition() else "ended" if proc.exitcode is not None else "",
+            timeout=60,
+            what="the command neither ended nor changed the store's lock within 60 s",
+            every=0.002,
+        )
+        return seen == "held"
 
     def _wait_for_the_server(self) -> None:
         """PostgreSQL finishes what a killed client sent (a COMMIT it received is committed):
